@@ -1,0 +1,286 @@
+"""The pipeline: inputs → matching → rules → :class:`~landclear.result.Result`.
+
+Each step calls a pure rule function of :mod:`landclear.rules`; this module
+only joins their outputs by ``parcel_id`` / ``enterprise_id``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from landclear.ids import is_industrial_land_use
+from landclear.loading import Inputs, load_inputs
+from landclear.match import build_entities, link_to_entities
+from landclear.project import Project, load_project
+from landclear.quality import QualityLog
+from landclear.result import Result
+from landclear.rules import actions as actions_rules
+from landclear.rules import efficiency, idle, intensity, lists, parks
+from landclear.rules.config import load_settings
+from landclear.schema import SOURCE_FILE, SOURCE_ROW
+
+COUNTY_BY_CODE = {"640202": "大武口区", "640205": "惠农区", "640221": "平罗县", "640200": "石嘴山市"}
+DONE_STATUS = ("已完成", "完成", "办结", "已办结", "已处置", "completed", "done")
+
+
+def run(
+    project: str | Project | dict[str, Any],
+    *,
+    as_of: str | dt.date | None = None,
+    progress: bool = False,
+) -> Result:
+    """Load a project and run every rule.
+
+    Parameters
+    ----------
+    project : path, Project or dict
+        The project file (DOMAIN §9), an already loaded project, or its content.
+    as_of : date, optional
+        Overrides the project's reference date.
+    progress : bool
+        Show progress bars (tqdm) for the long steps.
+
+    Returns
+    -------
+    Result
+        ``result.parcels`` (GeoDataFrame), ``result.enterprises``,
+        ``result.parks``, the lists, ``result.quality``; ``result.to_files(dir)``.
+
+    Examples
+    --------
+    >>> import landclear
+    >>> result = landclear.run("shapefiles/project.toml")  # doctest: +SKIP
+    >>> result.parcels[["parcel_id", "area_mu", "idle", "lists", "action"]].head()  # doctest: +SKIP
+    """
+    if not isinstance(project, Project):
+        project = load_project(project)
+    if as_of is not None:
+        from landclear.project import parse_date
+
+        project.as_of = parse_date(as_of, "as_of")
+    log = QualityLog()
+    inputs = load_inputs(project, log)
+    return analyse(inputs, project)
+
+
+def _assign_parks(parcels: gpd.GeoDataFrame, park_shapes: gpd.GeoDataFrame | None,
+                  log: QualityLog) -> gpd.GeoDataFrame:
+    """Fill a missing ``park`` (and ``county``) from the parks layer by location."""
+    if "park" not in parcels:
+        parcels["park"] = pd.Series(pd.NA, index=parcels.index, dtype="string")
+    missing = parcels["park"].isna() | (parcels["park"].astype("string").str.strip() == "")
+    if park_shapes is not None and missing.any():
+        points = gpd.GeoDataFrame(
+            geometry=parcels.loc[missing].geometry.representative_point(), crs=parcels.crs
+        )
+        joined = gpd.sjoin(points, park_shapes[["park", "geometry"]].to_crs(parcels.crs),
+                           how="left", predicate="within")
+        joined = joined[~joined.index.duplicated(keep="first")]
+        found = joined["park"].dropna()
+        parcels.loc[found.index, "park"] = found.astype("string")
+        rec = log.input("parcels")
+        rec.repair(parcels.loc[found.index, SOURCE_FILE], parcels.loc[found.index, SOURCE_ROW],
+                   [f"园区按位置补充为 {p} / park assigned by location" for p in found], "park")
+    still = parcels["park"].isna()
+    if still.any():
+        log.warn(f"{int(still.sum())} 宗地块不在任何园区内 / parcels outside every park",
+                 parcel_ids=", ".join(parcels.loc[still, "parcel_id"].astype(str).head(50)))
+        parcels["park"] = parcels["park"].fillna("园区外")
+    if "county" not in parcels:
+        parcels["county"] = pd.Series(pd.NA, index=parcels.index, dtype="string")
+    no_county = parcels["county"].isna()
+    if no_county.any():
+        by_code = parcels["parcel_id"].astype("string").str[:6].map(COUNTY_BY_CODE)
+        parcels.loc[no_county, "county"] = by_code[no_county]
+    return parcels
+
+
+def _latest_year(enterprises: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """Latest ledger row per enterprise with ``year`` ≤ the as_of year."""
+    df = enterprises
+    if "year" in df and df["year"].notna().any():
+        df = df[df["year"].isna() | (df["year"] <= as_of.year)]
+        df = df.sort_values("year", na_position="first")
+    return df.drop_duplicates("enterprise_id", keep="last")
+
+
+def _evaluation_year(enterprises: pd.DataFrame, as_of: dt.date) -> int | None:
+    if "year" not in enterprises or enterprises["year"].notna().sum() == 0:
+        return None
+    years = enterprises["year"].dropna()
+    years = years[years <= as_of.year]
+    return int(years.max()) if len(years) else None
+
+
+def _link_all(inputs: Inputs, log: QualityLog, min_score: float) -> pd.DataFrame:
+    parcels, ent = inputs.parcels, inputs.enterprises
+    owners = parcels.rename(columns={"owner_name": "name"})
+    entities = build_entities(ent, parcels)
+    reports = []
+    for name, frame in (("parcels", owners), ("enterprises", ent), ("tax_arrears", inputs.tax_arrears),
+                        ("mortgages", inputs.mortgages), ("disposals", inputs.disposals)):
+        if len(frame) == 0 or not ({"credit_code", "name"} & set(frame.columns)):
+            frame["enterprise_id"] = pd.Series(pd.NA, index=frame.index, dtype="string")
+            continue
+        ids, report = link_to_entities(frame, entities, min_score=min_score, source=name)
+        target = parcels if name == "parcels" else frame
+        target["enterprise_id"] = ids
+        reports.append(report)
+    report = pd.concat(reports, ignore_index=True) if reports else pd.DataFrame()
+    if len(report):
+        log.add_matches(report.to_dict("records"))
+    return entities
+
+
+def _link_mortgages(parcels: pd.DataFrame, mortgages: pd.DataFrame, log: QualityLog) -> pd.DataFrame:
+    """Give each mortgage a ``parcel_id``: direct, by certificate number, or by owner."""
+    m = mortgages.copy()
+    if "parcel_id" not in m:
+        m["parcel_id"] = pd.Series(pd.NA, index=m.index, dtype="string")
+    known = set(parcels["parcel_id"].astype(str))
+    if "cert_no" in m and "cert_no" in parcels:
+        by_cert = parcels.dropna(subset=["cert_no"]).drop_duplicates("cert_no").set_index("cert_no")[
+            "parcel_id"]
+        fill = m["parcel_id"].isna() & m["cert_no"].notna()
+        m.loc[fill, "parcel_id"] = m.loc[fill, "cert_no"].map(by_cert)
+    # A mortgage named only by its enterprise covers that enterprise's parcels.
+    by_owner = m["parcel_id"].isna() & m["enterprise_id"].notna()
+    if by_owner.any():
+        owned = parcels[["enterprise_id", "parcel_id"]].dropna()
+        extra = m[by_owner].drop(columns="parcel_id").merge(owned, on="enterprise_id", how="inner")
+        log.warn(f"{int(by_owner.sum())} 条抵押记录无宗地代码,按抵押人全部宗地计 / "
+                 "mortgages without parcel applied to all the owner's parcels")
+        m = pd.concat([m[~by_owner], extra], ignore_index=True)
+    unknown = m["parcel_id"].notna() & ~m["parcel_id"].astype(str).isin(known)
+    orphan = m["parcel_id"].isna() | unknown
+    if orphan.any():
+        for f, r in zip(m.loc[orphan, SOURCE_FILE], m.loc[orphan, SOURCE_ROW], strict=True):
+            log.warn("抵押记录未匹配到宗地 / mortgage matches no parcel", file=f, row=r)
+    return m
+
+
+def _cleared(parcels: pd.DataFrame, disposals: pd.DataFrame, as_of: dt.date) -> pd.Series:
+    if len(disposals) == 0:
+        return pd.Series(False, index=parcels.index)
+    status = disposals["status"].astype("string").str.strip().str.lower()
+    done = status.isin(DONE_STATUS) & (disposals["completed_on"] <= pd.Timestamp(as_of))
+    by_parcel = set(disposals.loc[done & disposals["parcel_id"].notna(), "parcel_id"].astype(str)) \
+        if "parcel_id" in disposals else set()
+    return parcels["parcel_id"].astype(str).isin(by_parcel)
+
+
+def analyse(inputs: Inputs, project: Project) -> Result:
+    """Run every rule on loaded inputs (see :func:`run`)."""
+    log = inputs.log
+    as_of = project.as_of
+    settings = load_settings(project.rules)
+    parcels = inputs.parcels.copy()
+    parcels = _assign_parks(parcels, inputs.parks, log)
+
+    entities = _link_all(inputs, log, settings.match_min_score)
+    ent_all = inputs.enterprises
+    ent_latest = _latest_year(ent_all.dropna(subset=["enterprise_id"]), as_of)
+
+    # 5.1 idle land
+    parcels = parcels.join(idle.idle_land(parcels, as_of, settings.idle))
+    # 5.2 long-stopped enterprises (latest status)
+    stopped = lists.stopped_enterprises(ent_latest, as_of, settings.lists)
+    ent_state = ent_latest[["enterprise_id"]].join(stopped)
+    stopped_ids = set(ent_state.loc[ent_state["stopped_2y"], "enterprise_id"])
+    parcels["stopped_2y"] = parcels["enterprise_id"].isin(stopped_ids)
+    # 5.3 land-use-tax arrears
+    tax = lists.tax_arrears(inputs.tax_arrears.dropna(subset=["enterprise_id"]), as_of, settings.lists)
+    tax_ids = set(tax.loc[tax["tax_arrears_2y"], "enterprise_id"])
+    parcels["tax_arrears_2y"] = parcels["enterprise_id"].isin(tax_ids)
+    # 5.4 mortgaged idle land
+    mortgages = _link_mortgages(parcels, inputs.mortgages, log)
+    mortgages = mortgages.join(lists.active_mortgages(mortgages, as_of, settings.lists))
+    parcels = parcels.join(lists.mortgaged_idle(parcels, mortgages, settings.lists))
+    parcels["lists"] = lists.count_lists(parcels)
+
+    # 5.5 per-mu efficiency and grading
+    year = _evaluation_year(ent_all, as_of)
+    ent_year = ent_all if year is None else ent_all[ent_all["year"] == year]
+    ent_year = ent_year.dropna(subset=["enterprise_id"]).drop_duplicates("enterprise_id")
+    parcel_mu = parcels.groupby("enterprise_id")["area_mu"].sum()
+    indicators = efficiency.per_mu_indicators(ent_year, parcel_mu)
+    graded = efficiency.grade_enterprises(indicators, settings.efficiency)
+    enterprises = entities.merge(ent_latest.drop(columns=[c for c in ("credit_code", "name")
+                                                            if c in ent_latest]),
+                                 on="enterprise_id", how="left")
+    enterprises = enterprises.merge(indicators.join(graded), left_on="enterprise_id",
+                                    right_index=True, how="left", suffixes=("", "_ind"))
+    enterprises = enterprises.merge(ent_state.drop_duplicates("enterprise_id"), on="enterprise_id",
+                                    how="left", suffixes=("", "_s"))
+    enterprises = enterprises.merge(tax, on="enterprise_id", how="left", suffixes=("", "_t"))
+    enterprises["stopped_2y"] = enterprises["stopped_2y"].fillna(False).astype(bool)
+    enterprises["tax_arrears_2y"] = enterprises["tax_arrears_2y"].fillna(False).astype(bool)
+    enterprises["evaluation_year"] = year
+    grade_by_ent = enterprises.set_index("enterprise_id")["grade"]
+    parcels["grade"] = parcels["enterprise_id"].map(grade_by_ent).fillna("T")
+    parcels["score"] = parcels["enterprise_id"].map(enterprises.set_index("enterprise_id")["score"])
+    any_idle = parcels.groupby("enterprise_id")["idle"].any()
+    enterprises["any_idle"] = enterprises["enterprise_id"].map(any_idle).fillna(False).astype(bool)
+    enterprises["low_efficiency"] = efficiency.low_efficiency(
+        enterprises["grade"].fillna("T"), enterprises["stopped_2y"], enterprises["any_idle"])
+    parcels["low_efficiency"] = parcels["enterprise_id"].map(
+        enterprises.set_index("enterprise_id")["low_efficiency"]).fillna(False).astype(bool)
+    parcels["above_scale"] = parcels["enterprise_id"].map(
+        enterprises.set_index("enterprise_id")["above_scale"]).astype("boolean")
+    parcels["industry_code"] = parcels["enterprise_id"].map(
+        enterprises.set_index("enterprise_id")["industry_code"])
+
+    # 5.6 building intensity
+    parcels = parcels.join(intensity.building_intensity(parcels, inputs.buildings, settings.intensity))
+
+    # cleared, in park, 5.8 recommendation
+    parcels["cleared"] = _cleared(parcels, inputs.disposals, as_of)
+    parcels["in_park"] = parcels["park"].ne("园区外")
+    parcels = parcels.join(actions_rules.recommend(parcels, settings.actions))
+
+    # 5.7 park indicators against the as_of year's targets
+    parcels["land_use_industrial"] = (
+        is_industrial_land_use(parcels["land_use"]) if "land_use" in parcels
+        else pd.Series(True, index=parcels.index)
+    )
+    targets = {str(y): t for y, t in project.targets.per_mu.items()}
+    park_table = parks.park_indicators(parcels, ent_year, targets, as_of.year)
+    cross = lists.cross_list(parcels, enterprises)
+    result = Result(
+        project=project,
+        parcels=gpd.GeoDataFrame(parcels, geometry="geometry", crs=inputs.parcels.crs),
+        enterprises=enterprises,
+        parks=park_table,
+        park_shapes=inputs.parks,
+        cross_list=cross,
+        tax_arrears=inputs.tax_arrears,
+        mortgages=mortgages,
+        disposals=inputs.disposals,
+        enterprise_years=ent_all,
+        quality=log,
+        evaluation_year=year,
+    )
+    _check_certified_area(result, settings.area_tolerance)
+    return result
+
+
+def _check_certified_area(result: Result, tolerance: float) -> None:
+    p = result.parcels
+    if "certified_area" not in p:
+        return
+    diff = (p["area_mu"] - p["certified_area"]).abs() / p["certified_area"]
+    bad = diff > tolerance
+    bad &= p["certified_area"].notna() & (p["certified_area"] > 0)
+    for pid, f, r, cert, geo_mu in zip(p.loc[bad, "parcel_id"], p.loc[bad, SOURCE_FILE],
+                                       p.loc[bad, SOURCE_ROW], p.loc[bad, "certified_area"],
+                                       p.loc[bad, "area_mu"], strict=True):
+        result.quality.warn(
+            f"宗地 {pid} 证载面积 {cert:.2f} 亩与图形面积 {geo_mu:.2f} 亩相差超过 "
+            f"{tolerance:.0%} / certified area differs from geometry",
+            file=f, row=r, parcel_id=pid, kind="area_mismatch")
+    result.area_mismatch = p.loc[bad, ["parcel_id", "certified_area", "area_mu"]].assign(
+        diff_ratio=diff[bad].to_numpy())

@@ -1,0 +1,567 @@
+"""Vectorised parsing of ledger cell values: dates, numbers, money, booleans.
+
+Bureau ledgers mix Excel date cells, Excel serial numbers, text dates in
+several styles, numbers with thousands separators and unit words, full-width
+digits and yes/no words. Every parser here takes a :class:`pandas.Series` of
+raw cells (any mix of ``str``, numbers, ``datetime``/``date``, ``None``) and
+returns the parsed values plus a boolean ``bad`` mask: *non-empty* input that
+could not be parsed. Empty cells ("", "-", "/", "无", "—", ...) are missing
+values, never bad.
+
+All work is done with pandas ``.str`` methods and numpy on whole columns; the
+only per-element Python step is a ``type`` lookup on object columns.
+
+:func:`harmonise` applies the parsers to a loaded frame according to
+``landclear.schema.FIELDS`` and records every value it had to blank in the
+:class:`~landclear.quality.QualityLog`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+
+import numpy as np
+import pandas as pd
+
+from landclear.quality import QualityLog
+from landclear.schema import FIELDS, MONEY, SOURCE_FILE, SOURCE_ROW
+
+__all__ = [
+    "AREA_COLUMNS",
+    "EMPTY_MARKERS",
+    "harmonise",
+    "parse_bools",
+    "parse_dates",
+    "parse_money",
+    "parse_numbers",
+    "parse_quantity",
+    "unit_factor",
+]
+
+#: Cell texts that mean "no value" (compared after NFKC, strip and casefold).
+EMPTY_MARKERS: frozenset[str] = frozenset(
+    {"", "-", "--", "/", "\\", "无", "—", "——", "nan", "none", "null", "nat", "n/a", "#n/a"}
+)
+
+# Bools: "无" means False there, so it has its own empty set.
+_BOOL_EMPTY = frozenset({"", "-", "--", "/", "\\", "—", "——", "nan", "none", "null", "n/a"})
+
+_TRUE = frozenset(
+    {"是", "有", "y", "yes", "true", "t", "1", "1.0", "√", "✓", "✔", "规上", "规模以上", "对"}
+)
+_FALSE = frozenset(
+    {"否", "无", "n", "no", "false", "f", "0", "0.0", "×", "✗", "✘", "x", "规下", "规模以下", "错"}
+)
+
+# Unit words a cell may carry after its number, longest first so that 万元 wins over 元.
+_UNIT_WORDS = (
+    "平方公里", "平方米", "万千瓦时", "千瓦时", "万kwh", "吨标准煤", "吨标煤", "万元", "亿元",
+    "公顷", "kwh", "tce", "m2", "元", "亩", "吨", "人", "度", "ha",
+)  # fmt: skip
+_NUMBER_RE = re.compile(
+    r"^(?P<neg>[-+])?(?P<paren>\()?(?P<num>(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)\)?"
+    r"(?P<unit>" + "|".join(re.escape(u) for u in _UNIT_WORDS) + r")?$"
+)
+
+#: Conversion of a unit (header or cell) into the canonical unit of a family.
+_FAMILIES: dict[str, dict[str, float]] = {
+    # money → 万元 (DOMAIN §3)
+    "money": {"万元": 1.0, "元": 1e-4, "人民币元": 1e-4, "亿元": 1e4, "万": 1.0},
+    # land area → 亩 (1 亩 = 10000/15 m², exactly)
+    "land": {
+        "亩": 1.0, "平方米": 15 / 10000, "m2": 15 / 10000, "平米": 15 / 10000,
+        "公顷": 15.0, "ha": 15.0, "平方公里": 1500.0, "万平方米": 15.0,
+    },
+    # building area → m²
+    "building": {
+        "平方米": 1.0, "m2": 1.0, "平米": 1.0, "万平方米": 1e4, "亩": 10000 / 15, "公顷": 1e4,
+    },
+    "kwh": {"千瓦时": 1.0, "kwh": 1.0, "度": 1.0, "万千瓦时": 1e4, "万kwh": 1e4, "万度": 1e4},
+    "tce": {"吨标准煤": 1.0, "吨标煤": 1.0, "tce": 1.0, "吨": 1.0, "万吨标准煤": 1e4},
+}  # fmt: skip
+
+#: Area columns and their canonical unit family ("land" → 亩, "building" → m²).
+AREA_COLUMNS: dict[str, dict[str, str]] = {
+    "parcels": {
+        "certified_area": "land",
+        "developed_area": "land",
+        "floor_area": "building",
+        "footprint_area": "building",
+    },
+    "disposals": {"area_mu": "land"},
+    "buildings": {"floor_area": "building"},
+}
+
+_OTHER_UNITS: dict[str, dict[str, str]] = {
+    "enterprises": {"electricity_kwh": "kwh", "energy_tce": "tce"},
+}
+
+_FAMILY_LABEL = {"money": "万元", "land": "亩", "building": "平方米", "kwh": "千瓦时", "tce": "吨标准煤"}
+
+_DATE_YMD = re.compile(
+    r"^(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*(?:[-/.月]\s*(?P<d>\d{1,2})\s*[日号]?)?\s*月?"
+    r"(?:[t\s]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d*)?)?)?$"
+)
+_DATE_DIGITS = re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})?$")
+_SERIAL = re.compile(r"^\d{5}(?:\.\d*)?$")
+_SERIAL_MIN, _SERIAL_MAX = 20000, 80000  # 1954-10-03 … 2119-01-11
+_EXCEL_EPOCH = np.datetime64("1899-12-30", "ns")
+_ZERO_WIDTH = r"[\u200b\u200c\u200d\u2060\ufeff]"
+
+
+def _as_series(values: object) -> pd.Series:
+    return values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
+
+
+def _kinds(values: pd.Series) -> pd.Series:
+    """Classify each cell as 'na', 'bool', 'num', 'dt', 'str' or 'other'."""
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return pd.Series(np.where(values.isna(), "na", "bool"), index=values.index)
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        return pd.Series(np.where(values.isna(), "na", "num"), index=values.index)
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        return pd.Series(np.where(values.isna(), "na", "dt"), index=values.index)
+    if isinstance(values.dtype, pd.StringDtype):
+        return pd.Series(np.where(values.isna(), "na", "str"), index=values.index)
+    lookup = {
+        str: "str", float: "num", int: "num", bool: "bool", np.bool_: "bool",
+        np.float64: "num", np.int64: "num", np.float32: "num", np.int32: "num",
+        _dt.datetime: "dt", _dt.date: "dt", pd.Timestamp: "dt", np.datetime64: "dt",
+        type(None): "na", type(pd.NaT): "na", type(pd.NA): "na",
+    }  # fmt: skip
+    kinds = values.map(type).map(lambda t: lookup.get(t, "other"))
+    # NaN floats are missing, not numbers.
+    num = kinds.eq("num")
+    if num.any():
+        kinds[num & values.isna()] = "na"
+    return kinds
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """NFKC-normalised, stripped, case-folded text of every cell (missing → "")."""
+    out = values.astype("string").fillna("")
+    out = out.str.normalize("NFKC").str.replace(_ZERO_WIDTH, "", regex=True).str.strip()
+    return out.str.lower()
+
+
+def _is_empty_text(text: pd.Series, markers: frozenset[str] = EMPTY_MARKERS) -> pd.Series:
+    return text.isin(markers).astype(bool)
+
+
+def _ymd(year: pd.Series, month: pd.Series, day: pd.Series) -> pd.Series:
+    """Build dates from numeric parts; impossible dates (2021-02-30) become NaT."""
+    frame = pd.DataFrame({"year": year, "month": month, "day": day}).astype("float64")
+    ok = frame.notna().all(axis=1) & frame["year"].between(1800, 2300)
+    out = pd.Series(pd.NaT, index=year.index, dtype="datetime64[ns]")
+    if ok.any():
+        parsed = pd.to_datetime(frame[ok].astype("int64"), errors="coerce")
+        out[ok] = parsed.astype("datetime64[ns]")
+    return out
+
+
+def _dates_from_numbers(num: pd.Series) -> pd.Series:
+    """Excel serials (20000–80000), yyyymmdd and yyyymm given as numbers."""
+    out = pd.Series(pd.NaT, index=num.index, dtype="datetime64[ns]")
+    serial = num.between(_SERIAL_MIN, _SERIAL_MAX)
+    if serial.any():
+        days = np.floor(num[serial].to_numpy(dtype="float64")).astype("int64")
+        out[serial] = _EXCEL_EPOCH + days.astype("timedelta64[D]")
+    integral = num.notna() & (num == np.floor(num))
+    ymd = integral & num.between(18000101, 23001231)
+    if ymd.any():
+        v = num[ymd].astype("int64")
+        out[ymd] = _ymd(v // 10000, (v // 100) % 100, v % 100)
+    ym = integral & num.between(180001, 230012)
+    if ym.any():
+        v = num[ym].astype("int64")
+        out[ym] = _ymd(v // 100, v % 100, pd.Series(1, index=v.index))
+    return out
+
+
+def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parse ledger dates in every common style.
+
+    Accepted: date/datetime cells and Timestamps; ``"2021-06-30"``,
+    ``"2021/6/30"``, ``"2021.6.30"``, ``"2021年6月30日"`` (a trailing time
+    is ignored); month only ``"2021年6月"``, ``"2021-06"``, ``"202106"``
+    (→ the first day of the month); ``"20210630"``; Excel serial numbers in
+    20000–80000 (1954–2119, base 1899-12-30) given as numbers or text;
+    full-width digits and surrounding spaces.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Raw cells.
+
+    Returns
+    -------
+    dates : pandas.Series
+        ``datetime64[ns]``; NaT where empty or unparseable.
+    bad : pandas.Series
+        bool; True where the cell was not empty but could not be parsed
+        (including impossible dates such as 2021-02-30).
+
+    Examples
+    --------
+    >>> d, bad = parse_dates(pd.Series(["2021年6月", 44377, "2021-02-30", "-"]))
+    >>> [str(x.date()) if pd.notna(x) else None for x in d]
+    ['2021-06-01', '2021-06-30', None, None]
+    >>> bad.tolist()
+    [False, False, True, False]
+    """
+    values = _as_series(values)
+    index = values.index
+    out = pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
+    kinds = _kinds(values)
+
+    dt = kinds.eq("dt")
+    if dt.any():
+        got = pd.to_datetime(values[dt], errors="coerce")
+        if getattr(got.dt, "tz", None) is not None:
+            got = got.dt.tz_localize(None)
+        out[dt] = got.astype("datetime64[ns]")
+
+    num = kinds.eq("num")
+    if num.any():
+        out[num] = _dates_from_numbers(pd.to_numeric(values[num], errors="coerce"))
+
+    st = kinds.eq("str")
+    empty = kinds.eq("na")
+    if st.any():
+        text = _text(values[st])
+        blank = _is_empty_text(text)
+        empty[st] = blank.to_numpy()
+        text = text[~blank]
+        m = text.str.extract(_DATE_YMD)
+        hit = m["y"].notna()
+        if hit.any():
+            day = m.loc[hit, "d"].fillna("1")
+            out[hit[hit].index] = _ymd(
+                m.loc[hit, "y"].astype(float), m.loc[hit, "m"].astype(float), day.astype(float)
+            )
+        rest = text[~hit]
+        m = rest.str.extract(_DATE_DIGITS)
+        hit2 = m["y"].notna()
+        if hit2.any():
+            day = m.loc[hit2, "d"].fillna("1")
+            out[hit2[hit2].index] = _ymd(
+                m.loc[hit2, "y"].astype(float), m.loc[hit2, "m"].astype(float), day.astype(float)
+            )
+        rest = rest[~hit2]
+        ser = rest[rest.str.match(_SERIAL).astype(bool)]
+        if len(ser):
+            out[ser.index] = _dates_from_numbers(ser.astype(float))
+
+    bad = out.isna() & ~empty
+    return out, bad.astype(bool)
+
+
+def parse_quantity(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Parse numbers and return the unit word written in each cell.
+
+    Handles thousands separators (``,`` and ``，``), full-width digits,
+    spaces, a leading sign, accounting negatives ``"(12)"`` and a trailing
+    unit word (元, 万元, 亿元, 亩, 平方米, ㎡, 公顷, 吨, 吨标准煤, 千瓦时, 万千瓦时,
+    度, 人, kWh, tce).
+
+    Returns
+    -------
+    number : pandas.Series (float64, NaN where empty or bad)
+    unit : pandas.Series (string, <NA> where the cell had no unit)
+    bad : pandas.Series (bool)
+
+    Examples
+    --------
+    >>> n, u, bad = parse_quantity(pd.Series(["12.5万元", "１，２３４", "(3)", "abc"]))
+    >>> n.tolist()[:3], u.tolist()[:2], bad.tolist()
+    ([12.5, 1234.0, -3.0], ['万元', <NA>], [False, False, False, True])
+    """
+    values = _as_series(values)
+    index = values.index
+    number = pd.Series(np.nan, index=index, dtype="float64")
+    unit = pd.Series(pd.NA, index=index, dtype="string")
+    bad = pd.Series(False, index=index)
+    kinds = _kinds(values)
+
+    num = kinds.isin(["num", "bool"])
+    if num.any():
+        number[num] = pd.to_numeric(values[num], errors="coerce").astype("float64")
+
+    st = kinds.eq("str")
+    if st.any():
+        text = _text(values[st])
+        blank = _is_empty_text(text)
+        text = text[~blank].str.replace(r"[\s,'_]", "", regex=True)
+        m = text.str.extract(_NUMBER_RE)
+        ok = m["num"].notna()
+        val = m.loc[ok, "num"].astype("float64")
+        negative = m.loc[ok, "neg"].eq("-").fillna(False) ^ m.loc[ok, "paren"].notna()
+        val = val.where(~negative.astype(bool), -val)
+        number[val.index] = val
+        unit[val.index] = m.loc[ok, "unit"]
+        bad[text[~ok].index] = True
+
+    bad |= kinds.isin(["dt", "other"])
+    return number, unit, bad
+
+
+def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parse numbers; unit words in the cell are stripped (see :func:`parse_quantity`).
+
+    Examples
+    --------
+    >>> n, bad = parse_numbers(pd.Series(["1,234.5", "１５亩", "", "x"]))
+    >>> n.tolist()[:2], bad.tolist()
+    ([1234.5, 15.0], [False, False, False, True])
+    """
+    number, _, bad = parse_quantity(values)
+    return number, bad
+
+
+def unit_factor(unit: str | None, family: str) -> float | None:
+    """Factor converting ``unit`` into the canonical unit of ``family``.
+
+    ``family`` is "money" (万元), "land" (亩), "building" (m²), "kwh" or
+    "tce". Returns None for a unit the family does not know.
+
+    Examples
+    --------
+    >>> unit_factor("元", "money"), unit_factor("公顷", "land")
+    (0.0001, 15.0)
+    """
+    if unit is None:
+        return 1.0
+    key = _text(pd.Series([unit])).iloc[0].replace(" ", "")
+    key = {"㎡": "m2", "平方米m2": "m2"}.get(key, key)
+    return _FAMILIES[family].get(key)
+
+
+def _convert(
+    values: pd.Series, header_unit: str | None, family: str
+) -> tuple[pd.Series, pd.Series]:
+    """Parse and convert to the family's canonical unit; the cell unit wins over the header."""
+    number, unit, bad = parse_quantity(values)
+    header = unit_factor(header_unit, family)
+    factor = pd.Series(1.0 if header is None else header, index=number.index)
+    has_unit = unit.notna()
+    if has_unit.any():
+        table = _FAMILIES[family]
+        cell = unit[has_unit].map(lambda u: table.get(u, np.nan)).astype("float64")
+        factor[has_unit] = cell
+        unknown = cell.isna() & number[has_unit].notna()
+        bad[unknown[unknown].index] = True
+    out = (number * factor).where(~bad)
+    return out, bad
+
+
+def parse_money(values: pd.Series, header_unit: str | None = None) -> tuple[pd.Series, pd.Series]:
+    """Parse amounts into 万元.
+
+    A unit written in the cell wins; otherwise the header unit applies
+    (``"元"`` → divide by 10000, ``"万元"`` or no unit → as is, ``"亿元"`` →
+    × 10000). A cell with a non-money unit (``"15亩"``) is bad.
+
+    Examples
+    --------
+    >>> m, bad = parse_money(pd.Series(["120,000", "3万元", "(5000)"]), "元")
+    >>> m.tolist(), bad.tolist()
+    ([12.0, 3.0, -0.5], [False, False, False])
+    """
+    return _convert(values, header_unit, "money")
+
+
+def parse_bools(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parse yes/no cells into a nullable ``boolean`` Series.
+
+    True: 是, 有, Y, yes, true, 1, √, 规上 (规模以上); False: 否, 无, N, no,
+    false, 0, ×, 规下 (规模以下). Case and width are ignored.
+
+    Examples
+    --------
+    >>> b, bad = parse_bools(pd.Series(["是", "ｙｅｓ", "×", "规上", "", "也许"]))
+    >>> b.tolist(), bad.tolist()
+    ([True, True, False, True, <NA>, <NA>], [False, False, False, False, False, True])
+    """
+    values = _as_series(values)
+    kinds = _kinds(values)
+    text = _text(values.where(kinds.ne("na"), None).astype(object).where(kinds.ne("na"), ""))
+    out = pd.Series(pd.NA, index=values.index, dtype="boolean")
+    out[text.isin(_TRUE).astype(bool)] = True
+    out[text.isin(_FALSE).astype(bool)] = False
+    empty = kinds.eq("na") | _is_empty_text(text, _BOOL_EMPTY)
+    bad = out.isna() & ~empty
+    return out, bad.astype(bool)
+
+
+def to_text(values: pd.Series) -> pd.Series:
+    """Cells as stripped NFKC text (pandas ``string``; "" → <NA>).
+
+    Whole numbers read from Excel as floats become ``"640202"``, not
+    ``"640202.0"``; date cells become ``"2021-06-30"``.
+
+    Examples
+    --------
+    >>> to_text(pd.Series([" ＡＢ ", 640202.0, None, 1.5])).tolist()
+    ['AB', '640202', <NA>, '1.5']
+    """
+    values = _as_series(values)
+    kinds = _kinds(values)
+    obj = values.astype(object).copy()
+    num = kinds.eq("num")
+    if num.any():
+        v = pd.to_numeric(values[num], errors="coerce").astype("float64")
+        whole = (v == np.floor(v)) & (v.abs() < 1e18)
+        as_int = v[whole].astype("int64").astype(str)
+        obj[as_int.index] = as_int
+        obj[v[~whole].index] = v[~whole].astype(str)
+    dt = kinds.eq("dt")
+    if dt.any():
+        d = pd.to_datetime(values[dt], errors="coerce")
+        obj[dt] = d.dt.strftime("%Y-%m-%d").where(d.dt.normalize() == d, d.astype(str))
+    obj[kinds.eq("na")] = None
+    out = obj.astype("string").str.normalize("NFKC").str.replace(_ZERO_WIDTH, "", regex=True)
+    out = out.str.strip()
+    return out.mask(out.eq(""), pd.NA)
+
+
+def _where(df: pd.DataFrame, file_col: str, row_col: str) -> tuple[pd.Series, pd.Series]:
+    files = df[file_col] if file_col in df else pd.Series("<memory>", index=df.index)
+    rows = df[row_col] if row_col in df else pd.Series(np.arange(1, len(df) + 1), index=df.index)
+    return files.astype(str), rows
+
+
+def _short(value: object) -> str:
+    text = str(value).replace("\n", " ")
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
+_KIND_LABEL = {
+    "date": ("日期", "date"),
+    "number": ("数值", "number"),
+    "int": ("整数", "integer"),
+    "bool": ("是/否值", "yes/no value"),
+}
+
+
+def harmonise(
+    df: pd.DataFrame,
+    input_name: str,
+    units: dict[str, str],
+    log: QualityLog,
+    *,
+    file_col: str = SOURCE_FILE,
+    row_col: str = SOURCE_ROW,
+) -> pd.DataFrame:
+    """Convert every canonical column of ``df`` to its type in ``schema.FIELDS``.
+
+    - ``str``: stripped NFKC text (``string`` dtype); ``code``: the same
+      (credit codes are normalised later by ``landclear.ids``).
+    - ``date``: :func:`parse_dates` → ``datetime64[ns]``.
+    - ``number``: float. Money columns (``schema.MONEY``) → 万元 by the
+      header unit (``units[column]``) or the cell's own unit. Land areas
+      (``certified_area``, ``developed_area``, ``area_mu``) → 亩, default 亩
+      when no unit is written (no guessing from the values); building areas
+      (``floor_area``, ``footprint_area``) → m², default m². 用电量 →
+      kWh, 综合能耗 → tce.
+    - ``int``: whole numbers (``Int64``); "2023年" → 2023.
+    - ``bool``: :func:`parse_bools` → ``boolean``.
+
+    A value that cannot be parsed becomes missing and is logged as a repair
+    of its row (the row is kept); each column with such values adds one
+    warning. Columns not in the schema are left untouched.
+
+    Examples
+    --------
+    >>> log = QualityLog()
+    >>> df = pd.DataFrame({"amount": ["1,000,000", "x"], "source_file": "t.xlsx",
+    ...                    "source_row": [3, 4]})
+    >>> harmonise(df, "tax_arrears", {"amount": "元"}, log)["amount"].tolist()
+    [100.0, nan]
+    >>> log.inputs["tax_arrears"].repairs[0]["row"]
+    4
+    """
+    fields = FIELDS.get(input_name, {})
+    money = set(MONEY.get(input_name, ()))
+    families = {**{c: "money" for c in money}, **AREA_COLUMNS.get(input_name, {})}
+    families.update(_OTHER_UNITS.get(input_name, {}))
+    rec = log.input(input_name)
+    out = df.copy()
+    files, rows = _where(df, file_col, row_col)
+    for column, kind in fields.items():
+        if column not in out.columns:
+            continue
+        raw = out[column]
+        bad = None
+        if kind in ("str", "code"):
+            out[column] = to_text(raw)
+            if kind == "code":
+                _flag_numeric_codes(raw, column, files, rows, rec)
+            continue
+        if kind == "date":
+            out[column], bad = parse_dates(raw)
+        elif kind == "bool":
+            out[column], bad = parse_bools(raw)
+        elif kind == "int":
+            text = to_text(raw).str.replace(r"\s*年度?$", "", regex=True)
+            number, bad = parse_numbers(text.astype(object).where(text.notna(), None))
+            frac = number.notna() & (number != np.floor(number))
+            bad = bad | frac
+            out[column] = number.where(~frac).astype("Int64")
+        else:
+            family = families.get(column)
+            unit = units.get(column)
+            if family is None:
+                out[column], bad = parse_numbers(raw)
+            else:
+                if unit is not None and unit_factor(unit, family) is None:
+                    log.warn(
+                        f"{input_name}.{column}: 表头单位 {_short(unit)!r} 无法识别,按"
+                        f"{_FAMILY_LABEL[family]}读取 / unknown header unit, read as "
+                        f"{_FAMILY_LABEL[family]}",
+                        input=input_name,
+                        column=column,
+                    )
+                elif unit is not None and unit_factor(unit, family) != 1.0:
+                    rec.notes.append(
+                        f"{column}: 表头单位 {unit} 已换算为 {_FAMILY_LABEL[family]} / "
+                        f"converted from {unit}"
+                    )
+                out[column], bad = _convert(raw, unit, family)
+        if bad is not None and bad.any():
+            zh, en = _KIND_LABEL.get(kind, ("值", "value"))
+            reasons = [
+                f"无法解析的{zh} {_short(v)!r} 已置空 / unparseable {en} set to empty"
+                for v in raw[bad].tolist()
+            ]
+            rec.repair(files[bad].tolist(), rows[bad].tolist(), reasons, column)
+            n = int(bad.sum())
+            log.warn(
+                f"{input_name}.{column}: {n} 个{zh}无法解析,已置空 / {n} unparseable "
+                f"{en}s set to empty",
+                input=input_name,
+                column=column,
+                count=n,
+            )
+    return out
+
+
+def _flag_numeric_codes(
+    raw: pd.Series, column: str, files: pd.Series, rows: pd.Series, rec: object
+) -> None:
+    """Codes stored as Excel numbers beyond 15 digits have already lost digits."""
+    kinds = _kinds(raw)
+    num = kinds.eq("num")
+    if not num.any():
+        return
+    v = pd.to_numeric(raw[num], errors="coerce")
+    lost = v.abs() >= 1e15
+    if lost.any():
+        idx = lost[lost].index
+        rec.repair(  # type: ignore[attr-defined]
+            files[idx].tolist(),
+            rows[idx].tolist(),
+            "代码以数字格式保存,超过15位的数字可能已被 Excel 截断 / code stored as a number; "
+            "digits beyond 15 may be lost",
+            column,
+        )

@@ -1,0 +1,243 @@
+"""The result of a run: GeoDataFrames, the lists, quality — and how to write them."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from landclear.labels import LIST_NAMES, label, labels
+from landclear.project import Project
+from landclear.quality import QualityLog
+from landclear.schema import FIELDS, PARCEL_OUTPUTS, SOURCE_FILE, SOURCE_ROW
+
+PARCEL_EXTRA = (
+    "idle_reason", "idle_evaluable", "stopped_years", "mortgage_amount", "mortgagees",
+    "mortgage_reason", "enterprise_id", "industry_code", "above_scale", "in_park",
+)
+
+
+@dataclass
+class Result:
+    """Everything a run produced.
+
+    Attributes
+    ----------
+    parcels : GeoDataFrame
+        One row per parcel, EPSG:4490, input fields under canonical names plus
+        the rule outputs (DOMAIN §8).
+    enterprises : DataFrame
+        One row per enterprise: per-mu indicators, score, grade, list flags.
+    parks : DataFrame
+        Park indicators against the ``as_of`` year's targets.
+    cross_list : DataFrame
+        Enterprises on at least one of the three lists.
+    quality : QualityLog
+        What happened to every input row.
+    """
+
+    project: Project
+    parcels: gpd.GeoDataFrame
+    enterprises: pd.DataFrame
+    parks: pd.DataFrame
+    cross_list: pd.DataFrame
+    quality: QualityLog
+    park_shapes: gpd.GeoDataFrame | None = None
+    tax_arrears: pd.DataFrame = field(default_factory=pd.DataFrame)
+    mortgages: pd.DataFrame = field(default_factory=pd.DataFrame)
+    disposals: pd.DataFrame = field(default_factory=pd.DataFrame)
+    enterprise_years: pd.DataFrame = field(default_factory=pd.DataFrame)
+    evaluation_year: int | None = None
+    area_mismatch: pd.DataFrame = field(default_factory=pd.DataFrame)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    # ----------------------------------------------------------------- lists
+    @property
+    def as_of(self):
+        return self.project.as_of
+
+    @property
+    def tax_list(self) -> pd.DataFrame:
+        """List 1: enterprises owing 城镇土地使用税 for ≥ 2 years."""
+        e = self.enterprises
+        cols = [c for c in ("enterprise_id", "name", "credit_code", "land_tax_amount",
+                            "other_tax_amount", "earliest_land_tax_period", "arrears_years",
+                            "tax_reason") if c in e]
+        return e.loc[e["tax_arrears_2y"], cols].reset_index(drop=True)
+
+    @property
+    def mortgage_list(self) -> pd.DataFrame:
+        """List 2: idle land mortgaged to financial institutions."""
+        p = self.parcels
+        cols = [c for c in ("parcel_id", "owner_name", "credit_code", "park", "county", "area_mu",
+                            "mortgagees", "mortgage_amount", "idle", "idle_years", "stopped_2y",
+                            "mortgage_reason") if c in p]
+        return pd.DataFrame(p.loc[p["mortgaged_idle"], cols]).reset_index(drop=True)
+
+    @property
+    def stopped_list(self) -> pd.DataFrame:
+        """List 3: industrial enterprises stopped for ≥ 2 years."""
+        e = self.enterprises
+        cols = [c for c in ("enterprise_id", "name", "credit_code", "status", "stopped_since",
+                            "stopped_years", "stopped_reason") if c in e]
+        return e.loc[e["stopped_2y"], cols].reset_index(drop=True)
+
+    @property
+    def idle_list(self) -> pd.DataFrame:
+        p = self.parcels
+        cols = [c for c in ("parcel_id", "owner_name", "park", "county", "area_mu", "idle_type",
+                            "idle_cause", "idle_years", "idle_fee", "recoverable", "idle_reason")
+                if c in p]
+        return pd.DataFrame(p.loc[p["idle"], cols]).reset_index(drop=True)
+
+    def summary(self) -> dict[str, Any]:
+        """Headline figures of the run."""
+        p = self.parcels
+        return {
+            "as_of": self.as_of.isoformat(),
+            "parcels": int(len(p)),
+            "area_mu": float(p["area_mu"].sum()),
+            "idle_parcels": int(p["idle"].sum()),
+            "idle_mu": float(p.loc[p["idle"], "area_mu"].sum()),
+            "recoverable_parcels": int(p["recoverable"].sum()),
+            "tax_list": int(self.enterprises["tax_arrears_2y"].sum()),
+            "mortgage_list": int(p["mortgaged_idle"].sum()),
+            "stopped_list": int(self.enterprises["stopped_2y"].sum()),
+            "cross_list": int(len(self.cross_list)),
+            "low_efficiency_parcels": int(p["low_efficiency"].sum()),
+            "warnings": len(self.quality.warnings),
+        }
+
+    # --------------------------------------------------------------- outputs
+    def parcel_layer(self) -> gpd.GeoDataFrame:
+        """The ``parcels`` layer of the output contract (DOMAIN §8)."""
+        p = self.parcels
+        ordered = [c for c in FIELDS["parcels"] if c in p]
+        ordered += [c for c in PARCEL_OUTPUTS if c in p and c not in ordered]
+        ordered += [c for c in PARCEL_EXTRA if c in p and c not in ordered]
+        ordered += [c for c in p.columns if c not in ordered and c not in (
+            "geometry", SOURCE_FILE, SOURCE_ROW)]
+        ordered += [SOURCE_FILE, SOURCE_ROW]
+        return gpd.GeoDataFrame(p[ordered + ["geometry"]], geometry="geometry", crs=p.crs)
+
+    def park_layer(self) -> gpd.GeoDataFrame | pd.DataFrame:
+        if self.park_shapes is None:
+            return self.parks
+        shapes = self.park_shapes[["park", "geometry"]].dissolve("park").reset_index()
+        merged = self.parks.merge(shapes, on="park", how="left")
+        return gpd.GeoDataFrame(merged, geometry="geometry", crs=self.park_shapes.crs)
+
+    def workbook_sheets(self) -> list[tuple[str, pd.DataFrame]]:
+        """The sheets of ``ledgers.xlsx``, in order, with canonical column names."""
+        lang = self.project.language
+        ln = {k: v[0] if lang == "zh" else v[1] for k, v in LIST_NAMES.items()}
+        p = self.parcels
+        decisions = pd.DataFrame(p[[c for c in (
+            "parcel_id", "owner_name", "credit_code", "park", "county", "area_mu", "lists",
+            "idle", "recoverable", "stopped_2y", "tax_arrears_2y", "mortgaged_idle", "grade",
+            "low_efficiency", "action", "action_rule", "action_reason", "priority") if c in p]])
+        decisions = decisions[(decisions["lists"] > 0) | p["idle"] | p["low_efficiency"]]
+        ent_cols = [c for c in (
+            "enterprise_id", "name", "credit_code", "above_scale", "industry_code", "land_mu",
+            "investment_per_mu", "output_per_mu", "tax_per_mu", "value_added_per_mu",
+            "value_added_per_tce", "labour_productivity", "rd_ratio", "tax_per_kwh", "score",
+            "grade", "grade_reason", "low_efficiency") if c in self.enterprises]
+        sheets = [
+            (ln["tax"], self.tax_list),
+            (ln["mortgage"], self.mortgage_list),
+            (ln["stopped"], self.stopped_list),
+            (ln["cross"], self.cross_list),
+            ("闲置土地" if lang == "zh" else "Idle land", self.idle_list),
+            ("处置建议" if lang == "zh" else "Actions", decisions.sort_values(
+                ["priority", "lists"], ascending=[True, False])),
+            ("亩均效益评价" if lang == "zh" else "Grading", self.enterprises[ent_cols]),
+            ("园区指标" if lang == "zh" else "Parks", self.parks),
+        ]
+        for name, frame in self.extras.get("sheets", []):
+            sheets.append((name, frame))
+        sheets.append(("匹配核对" if lang == "zh" else "Matches", pd.DataFrame(self.quality.matches)))
+        sheets.append(("数据质量" if lang == "zh" else "Data quality", self.quality_table()))
+        return sheets
+
+    def quality_table(self) -> pd.DataFrame:
+        rows = []
+        for name, rec in self.quality.inputs.items():
+            rows.append({"输入": name, "文件": "; ".join(rec.files), "编码": rec.encoding,
+                         "坐标系": rec.crs, "读取行数": rec.rows_read, "使用行数": rec.rows_used,
+                         "拒绝行数": rec.rows_rejected, "跳过行数": rec.rows_skipped,
+                         "类型": "汇总", "行号": None, "列": None, "说明": None})
+            for r in rec.rejected:
+                rows.append({"输入": name, "文件": r["file"], "类型": "拒绝", "行号": r["row"],
+                             "列": r["column"], "说明": r["reason"]})
+            for r in rec.repairs:
+                rows.append({"输入": name, "文件": r["file"], "类型": "修复", "行号": r["row"],
+                             "列": r["column"], "说明": r["repair"]})
+        for w in self.quality.warnings:
+            rows.append({"输入": None, "文件": w.get("file"), "类型": "警告", "行号": w.get("row"),
+                         "列": None, "说明": w["message"]})
+        return pd.DataFrame(rows)
+
+    def to_files(self, out: str | Path, *, maps: bool = True, reports: bool = False,
+                 workbook: bool = True) -> dict[str, Path]:
+        """Write the output contract (DOMAIN §8) into folder ``out``.
+
+        Examples
+        --------
+        >>> result.to_files("out/")  # doctest: +SKIP
+        """
+        from landclear.io.write import write_layer, write_workbook
+
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        written: dict[str, Path] = {}
+        gpkg = out / "landclear.gpkg"
+        if gpkg.exists():
+            gpkg.unlink()
+        write_layer(self.parcel_layer(), gpkg, "parcels")
+        ent = self.enterprises.drop(columns=[c for c in ("geometry",) if c in self.enterprises])
+        write_layer(ent, gpkg, "enterprises")
+        write_layer(self.park_layer(), gpkg, "parks")
+        written["gpkg"] = gpkg
+        if workbook:
+            written["workbook"] = write_workbook(
+                self.workbook_sheets(), out / "ledgers.xlsx",
+                headers=labels(self._all_columns(), self.project.language))
+        written["quality"] = self.quality.write_json(out / "quality.json")
+        for hook in self.extras.get("writers", []):
+            written.update(hook(self, out) or {})
+        return written
+
+    def _all_columns(self) -> set[str]:
+        cols: set[str] = set()
+        for _, df in self.workbook_sheets():
+            cols.update(map(str, df.columns))
+        return cols
+
+    # --------------------------------------------------------------- Jupyter
+    def _repr_html_(self) -> str:
+        s = self.summary()
+        e = html.escape
+        rows = "".join(
+            f"<tr><td>{e(k)}</td><td style='text-align:right'>{e(str(v))}</td></tr>" for k, v in (
+                ("基准日 as_of", s["as_of"]), ("宗地数", s["parcels"]),
+                ("总面积(亩)", f"{s['area_mu']:,.1f}"), ("闲置宗地", s["idle_parcels"]),
+                ("闲置面积(亩)", f"{s['idle_mu']:,.1f}"), ("可无偿收回", s["recoverable_parcels"]),
+                (LIST_NAMES["tax"][0], s["tax_list"]), (LIST_NAMES["mortgage"][0], s["mortgage_list"]),
+                (LIST_NAMES["stopped"][0], s["stopped_list"]), (LIST_NAMES["cross"][0], s["cross_list"]),
+                ("低效用地宗地", s["low_efficiency_parcels"]), ("数据质量警告", s["warnings"])))
+        park_cols = [c for c in ("park", "industrial_mu", "investment_per_mu", "output_per_mu",
+                                 "tax_per_mu", "investment_pass", "output_pass", "tax_pass")
+                     if c in self.parks]
+        park_html = self.parks[park_cols].rename(columns=labels(park_cols)).to_html(
+            index=False, float_format=lambda v: f"{v:,.2f}", escape=True)
+        warn = "".join(f"<li>{e(w['message'])}</li>" for w in self.quality.warnings[:8])
+        more = len(self.quality.warnings) - 8
+        if more > 0:
+            warn += f"<li>…… 另有 {more} 条 / {more} more</li>"
+        return (f"<div><h4>landclear 分析结果 · {e(self.project.city)} · {e(s['as_of'])}</h4>"
+                f"<table>{rows}</table><h5>{e(label('park'))}指标</h5>{park_html}"
+                f"<h5>数据质量 / data quality</h5><ul>{warn}</ul></div>")
