@@ -268,11 +268,11 @@ def zonal_stats(
             raise ValueError(
                 f"栅格只有 {ds.count} 个波段，无法读取 {bad or band_list} / raster has {ds.count} bands",
             )
-        geoms = geoseries.to_crs(ds.crs).values
+        geoms = np.asarray(geoseries.to_crs(ds.crs).values)
         usable = (
-            ~shapely.is_missing(np.asarray(geoms))
-            & ~shapely.is_empty(np.asarray(geoms))
-            & np.isin(shapely.get_type_id(np.asarray(geoms)), (3, 6))
+            ~shapely.is_missing(geoms)
+            & ~shapely.is_empty(geoms)
+            & np.isin(shapely.get_type_id(geoms), (3, 6))  # Polygon, MultiPolygon
         )
         positions = np.flatnonzero(usable)
         if len(positions) > 1:
@@ -282,7 +282,7 @@ def zonal_stats(
                 gpd.GeoSeries(geoms[positions]).hilbert_distance().to_numpy(), kind="stable"
             )
             positions = positions[order]
-        wkbs = shapely.to_wkb(np.asarray(geoms)[positions])
+        wkbs = shapely.to_wkb(geoms[positions])
 
         keys: list[str] = []
         for _, kind, op in parsed:
@@ -291,17 +291,17 @@ def zonal_stats(
                 keys.append("unique")
             if base not in keys:
                 keys.append(base)
-        # explicit field names: exactextract's own naming changes with the band count
-        # the C++ operations do not own their sources: keep them referenced here
+        # The C++ operations do not own their sources (keep them referenced here), and
+        # unnamed sources of different bands are merged: give each band a name.
         sources = {band: RasterioRasterSource(ds, band, name=f"b{band}") for band in band_list}
-        ops = [
-            _operation(key, sources[band], f"b{band}|{key}") for band in band_list for key in keys
-        ]
-        # exactextract appends e.g. "_25" to quantile field names; look them up, don't guess
-        field_of = {
-            (int(op.name[1 : op.name.index("|")]), k): op.name
-            for op, k in zip(ops, [k for _ in band_list for k in keys], strict=True)
-        }
+        ops: list[Operation] = []
+        field_of: dict[tuple[int, str], str] = {}
+        for band in band_list:
+            for key in keys:
+                op = _operation(key, sources[band], f"b{band}|{key}")
+                ops.append(op)
+                # exactextract appends e.g. "_25" to quantile field names: record, don't guess
+                field_of[(band, key)] = op.name
         callback = None
         bar = None
         if progress:
@@ -319,13 +319,15 @@ def zonal_stats(
                     progress=callback or False,
                 )
                 if len(positions)
-                else pd.DataFrame({_POS: []})
+                else pd.DataFrame(
+                    {_POS: np.array([], dtype=np.int64)} | {f: [] for f in field_of.values()}
+                )
             )
         finally:
             if bar is not None:
                 bar.close()
         cell_area = abs(ds.transform.a * ds.transform.e - ds.transform.b * ds.transform.d)
-        parcel_area = shapely.area(np.asarray(geoms)[raw[_POS].to_numpy(dtype=np.int64)])
+        parcel_area = shapely.area(geoms[raw[_POS].to_numpy(dtype=np.int64)])
 
     n = len(geoseries)
     at = raw[_POS].to_numpy(dtype=np.int64)
@@ -656,7 +658,7 @@ def raster_overlay_png(
         shape = (-(-ds.height // step), -(-ds.width // step))
         src = ds.read(band, masked=True, out_shape=shape, resampling=Resampling.nearest)
         src = src.astype("float64").filled(np.nan)
-        src_transform = ds.transform * Affine.scale(ds.width / shape[1], ds.height / shape[0])
+        src_transform = ds.transform @ Affine.scale(ds.width / shape[1], ds.height / shape[0])
         categorical = np.issubdtype(np.dtype(ds.dtypes[band - 1]), np.integer)
         reproject(
             src,
