@@ -32,7 +32,7 @@ TOP_KEYS = (
     "maps", "reports", "output", "engine",
 )
 OPTION_KEYS = ("encoding", "crs", "layer", "sheet", "sql", "table", "where")
-TARGET_KEYS = ("enterprises", "mu", "deadline", "start", "per_mu", "milestones")
+TARGET_KEYS = ("enterprises", "mu", "deadline", "start", "per_mu", "rectification")
 PER_MU_KEYS = ("investment", "output", "tax")
 MAP_KEYS = ("basemap", "tianditu_key", "offline", "simplify_m", "precision")
 REPORT_KEYS = ("templates", "pdf", "where", "workers")
@@ -139,10 +139,11 @@ def _targets(raw: Mapping[str, Any]) -> Targets:
             raise ProjectError(f"[targets.per_mu.{year}] must be a table")
         check_keys(table, PER_MU_KEYS, f"targets.per_mu.{year}")
         per_mu_raw[str(year)] = {**per_mu_raw.get(str(year), {}), **table}
-    merged.update({k: v for k, v in raw.items() if k != "per_mu"})
+    merged.update({k: v for k, v in raw.items() if k not in ("per_mu", "rectification")})
+    merged["rectification"] = {**defaults.get("rectification", {}), **raw.get("rectification", {})}
     try:
         per_mu = {int(y): {k: float(v) for k, v in t.items()} for y, t in per_mu_raw.items()}
-        milestones = {int(y): float(v) for y, v in merged.get("milestones", {}).items()}
+        milestones = {int(y): float(v) for y, v in merged.get("rectification", {}).items()}
         return Targets(
             enterprises=int(merged.get("enterprises", 80)),
             mu=float(merged.get("mu", 4000)),

@@ -230,7 +230,7 @@ class Result:
                 (LIST_NAMES["stopped"][0], s["stopped_list"]), (LIST_NAMES["cross"][0], s["cross_list"]),
                 ("低效用地宗地", s["low_efficiency_parcels"]), ("数据质量警告", s["warnings"])))
         park_cols = [c for c in ("park", "industrial_mu", "investment_per_mu", "output_per_mu",
-                                 "tax_per_mu", "investment_pass", "output_pass", "tax_pass")
+                                 "tax_per_mu", "pass_investment", "pass_output", "pass_tax")
                      if c in self.parks]
         park_html = self.parks[park_cols].rename(columns=labels(park_cols)).to_html(
             index=False, float_format=lambda v: f"{v:,.2f}", escape=True)

@@ -1,0 +1,235 @@
+"""Park industrial indicators against the plan's per-mu targets (DOMAIN §5.7).
+
+Source of the default targets: 石嘴山市人民政府办公室《石嘴山市实施制造业
+"腾笼换鸟 凤凰涅槃"攻坚行动方案(2022—2024)》(石政办发〔2022〕24号) 二、工作目标:
+园区工业亩均投资强度、产出强度、亩均税收 160/120/4.5 (2022), 175/150/6 (2023),
+185/175/8 (2024) 万元/亩; shipped in ``landclear/data/targets.toml``.
+
+Park value = Σ numerator / Σ mu over the park's industrial land. An enterprise
+with industrial land in several parks (or partly outside any park) has its
+year figures split by its share of industrial mu in each; the share outside
+parks is reported in no park row and not in the 全市 row.
+
+Example
+-------
+>>> import pandas as pd
+>>> parcels = pd.DataFrame({"park": ["甲"], "area_mu": [10.0], "enterprise_id": ["e"],
+...                         "land_use_industrial": [True]})
+>>> ent = pd.DataFrame({"enterprise_id": ["e"], "investment": [2000.0],
+...                     "output_value": [1500.0], "tax_paid": [60.0]})
+>>> out = park_indicators(parcels, ent, default_targets()["per_mu"], 2024)
+>>> out[["park", "investment_per_mu", "pass_investment"]].values.tolist()
+[['甲', 200.0, True], ['全市', 200.0, True]]
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["CITY_ROW", "MEASURES", "default_targets", "park_indicators", "targets_for"]
+
+#: Label of the all-parks total row.
+CITY_ROW = "全市"
+
+#: measure -> enterprise column summed for it (万元).
+MEASURES: dict[str, str] = {
+    "investment": "investment",
+    "output": "output_value",
+    "tax": "tax_paid",
+}
+
+
+@cache
+def _targets_text() -> str:
+    return resources.files("landclear.data").joinpath("targets.toml").read_text("utf-8")
+
+
+def default_targets() -> dict[str, Any]:
+    """The Shizuishan plan targets shipped in ``landclear/data/targets.toml``.
+
+    Returns
+    -------
+    dict
+        ``enterprises``, ``mu``, ``deadline``, ``per_mu`` {year: {investment,
+        output, tax}}, ``rectification`` {year: completed share}.
+
+    Example
+    -------
+    >>> default_targets()["per_mu"]["2023"]["output"]
+    150
+    """
+    return tomllib.loads(_targets_text())
+
+
+def targets_for(year: int, targets: Mapping[str, Any]) -> dict[str, float]:
+    """Per-mu targets (万元/亩) of ``year``; NaN for each measure without one.
+
+    Parameters
+    ----------
+    year : int
+    targets : mapping
+        ``{"2022": {"investment": 160, "output": 120, "tax": 4.5}, ...}``
+        (int or str years), or a whole targets table with a ``per_mu`` key.
+
+    Example
+    -------
+    >>> targets_for(2022, {"2022": {"investment": 160, "output": 120, "tax": 4.5}})
+    {'investment': 160.0, 'output': 120.0, 'tax': 4.5}
+    >>> targets_for(2030, {})["tax"]
+    nan
+    """
+    per_mu = targets.get("per_mu", targets) if isinstance(targets, Mapping) else {}
+    row = per_mu.get(str(year), per_mu.get(int(year), {})) or {}
+    out = {}
+    for m in MEASURES:
+        value = row.get(m)
+        out[m] = float(value) if value is not None else math.nan
+    return out
+
+
+def park_indicators(
+    parcels: pd.DataFrame,
+    enterprise_year: pd.DataFrame,
+    targets: Mapping[str, Any],
+    year: int,
+) -> pd.DataFrame:
+    """Per-park investment, output and tax per mu of industrial land vs targets.
+
+    Parameters
+    ----------
+    parcels : DataFrame
+        ``park``, ``area_mu``, ``enterprise_id``, ``land_use_industrial``
+        (bool). Non-industrial parcels are ignored; industrial parcels without
+        an enterprise still count in the park's mu (land producing nothing).
+    enterprise_year : DataFrame
+        One row per enterprise for ``year``: ``enterprise_id``,
+        ``investment``, ``output_value``, ``tax_paid`` (万元). Duplicate ids
+        are summed (noted in ``attrs["notes"]``).
+    targets : mapping
+        See :func:`targets_for`.
+    year : int
+
+    Returns
+    -------
+    DataFrame
+        One row per park (sorted by name) and a last row ``全市`` (all parks
+        together). Columns: ``park, industrial_mu, enterprises,
+        mu_without_data`` (industrial mu whose enterprise has no figures for
+        the year), ``investment, output, tax`` (万元, mu-share split),
+        ``investment_per_mu, output_per_mu, tax_per_mu``, ``target_<m>``,
+        ``gap_<m>`` (value − target), ``pass_<m>`` (nullable boolean, <NA>
+        without a target), ``year``, ``note``. ``attrs["notes"]`` and
+        ``attrs["outside_parks_mu"]`` (industrial mu with no park).
+
+    Example
+    -------
+    >>> p = pd.DataFrame({"park": ["甲"], "area_mu": [10.0], "enterprise_id": [None],
+    ...                   "land_use_industrial": [True]})
+    >>> e = pd.DataFrame({"enterprise_id": [], "investment": [], "output_value": [],
+    ...                   "tax_paid": []})
+    >>> park_indicators(p, e, {}, 2030)["note"].iloc[0]
+    '2030年无园区亩均目标 / no park targets for 2030'
+    """
+    notes: list[str] = []
+    industrial = parcels["land_use_industrial"].astype("boolean").fillna(False).astype(bool)
+    land = pd.DataFrame(
+        {
+            "park": parcels["park"].astype("string").str.strip().replace("", pd.NA),
+            "enterprise_id": parcels["enterprise_id"],
+            "mu": pd.to_numeric(parcels["area_mu"], errors="coerce").astype("float64"),
+        }
+    )[industrial.to_numpy()]
+    land["mu"] = land["mu"].fillna(0.0)
+
+    figures = pd.DataFrame(
+        {
+            m: pd.to_numeric(enterprise_year[c], errors="coerce")
+            if c in enterprise_year
+            else np.nan
+            for m, c in MEASURES.items()
+        }  # fmt: skip
+    ).astype("float64")
+    figures.index = enterprise_year["enterprise_id"].to_numpy()
+    if figures.index.has_duplicates:
+        dup = sorted(map(str, figures.index[figures.index.duplicated()].unique()))
+        notes.append(
+            f"企业年度数据重复,已合计: {', '.join(dup)} / duplicate enterprise rows summed"
+        )
+        figures = figures.groupby(level=0).sum(min_count=1)
+
+    # Share of each enterprise's industrial mu on each (park, enterprise) pair.
+    owned = land[land["enterprise_id"].notna()]
+    ent_mu = owned.groupby("enterprise_id")["mu"].sum()
+    pair = (
+        owned.dropna(subset=["park"]).groupby(["park", "enterprise_id"], as_index=False)["mu"].sum()
+    )
+    pair_mu = pair["mu"].astype("float64")  # an empty groupby loses the dtype
+    total_mu = pair["enterprise_id"].map(ent_mu).astype("float64")
+    share = pair_mu / total_mu.where(total_mu > 0)
+    fig = figures.reindex(pair["enterprise_id"].to_numpy())
+    has_fig = fig.notna().any(axis=1).to_numpy()
+    contrib = fig.mul(share.to_numpy(), axis=0)
+    contrib["park"] = pair["park"].to_numpy()
+    contrib["no_data_mu"] = np.where(has_fig, 0.0, pair_mu.to_numpy())
+    contrib["enterprise_id"] = pair["enterprise_id"].to_numpy()
+
+    in_park = land[land["park"].notna()]
+    outside = float(land.loc[land["park"].isna(), "mu"].sum())
+    if outside > 0:
+        notes.append(f"{outside:g} 亩工业用地无园区,未计入园区指标 / industrial mu outside parks")
+    unowned = in_park[in_park["enterprise_id"].isna()].groupby("park")["mu"].sum()
+
+    per_park = pd.DataFrame({"industrial_mu": in_park.groupby("park")["mu"].sum()})
+    sums = contrib.groupby("park")[list(MEASURES)].sum(min_count=1)
+    per_park = per_park.join(sums)
+    per_park["enterprises"] = contrib.groupby("park")["enterprise_id"].nunique()
+    per_park["mu_without_data"] = contrib.groupby("park")["no_data_mu"].sum()
+    per_park["mu_without_data"] = (
+        per_park["mu_without_data"].fillna(0.0).add(unowned, fill_value=0.0)
+    )
+    per_park = per_park.sort_index()
+    total = per_park[["industrial_mu", "mu_without_data", *MEASURES]].sum(min_count=1)
+    total["enterprises"] = contrib["enterprise_id"].nunique()
+    per_park = pd.concat([per_park, total.to_frame(CITY_ROW).T])
+    numeric = ["industrial_mu", "mu_without_data", *MEASURES]
+    per_park[numeric] = per_park[numeric].astype("float64").fillna(0.0)
+    per_park["enterprises"] = per_park["enterprises"].fillna(0).astype("int64")
+
+    goal = targets_for(year, targets)
+    mu = per_park["industrial_mu"].where(per_park["industrial_mu"] > 0)
+    for m in MEASURES:
+        value = per_park[m] / mu
+        per_park[f"{m}_per_mu"] = value
+        per_park[f"target_{m}"] = goal[m]
+        per_park[f"gap_{m}"] = value - goal[m]
+        ok = (value >= goal[m]).astype("boolean")
+        per_park[f"pass_{m}"] = ok.mask(value.isna() | math.isnan(goal[m]))
+    per_park["year"] = int(year)
+    missing = [m for m in MEASURES if math.isnan(goal[m])]
+    note = ""
+    if len(missing) == len(MEASURES):
+        note = f"{year}年无园区亩均目标 / no park targets for {year}"
+    elif missing:
+        note = f"{year}年缺少目标: {', '.join(missing)} / missing targets"
+    per_park["note"] = pd.Series(note, index=per_park.index, dtype="string")
+    per_park.loc[per_park["industrial_mu"] <= 0, "note"] = "无工业用地 / no industrial land"
+    if note:
+        notes.append(note)
+
+    out = per_park.rename_axis("park").reset_index()
+    out["park"] = out["park"].astype("string")
+    order = ["park", "industrial_mu", "enterprises", "mu_without_data", *MEASURES]
+    order += [f"{m}_per_mu" for m in MEASURES]
+    order += [f"{k}_{m}" for k in ("target", "gap", "pass") for m in MEASURES]
+    out = out[[*order, "year", "note"]]
+    out.attrs["notes"] = notes
+    out.attrs["outside_parks_mu"] = outside
+    return out
