@@ -110,6 +110,8 @@ class RuleSettings:
     efficiency: EfficiencySettings
     intensity: IntensitySettings
     actions: ActionSettings
+    match_min_score: float = 90.0
+    area_tolerance: float = 0.05
 
 
 def _plain(value: Any) -> Any:
@@ -217,6 +219,10 @@ def _validate(merged: dict[str, Any], file: str | Path | None) -> None:
             f"rules.efficiency.class_shares 之和应为 1 / must sum to 1, got {sum(shares.values())}",
             file=file,
         )
+    if merged["match_min_score"] > 100:
+        raise ProjectError(
+            "rules.match_min_score 应在 0–100 之间 / must be within 0–100", file=file
+        )
     for key in ("developed_share", "invested_share", "fee_rate"):
         if not 0 <= merged["idle"][key] <= 1:
             raise ProjectError(f"rules.idle.{key} 应在 0–1 之间 / must be within 0–1", file=file)
@@ -256,13 +262,37 @@ def load_rule_settings(
         return {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
 
     rules = merged["actions"].get("rules", [])
+    # Parse the actions table now so that a bad rule fails when the project loads.
+    from landclear.rules.actions import load_action_rules
+
+    try:
+        load_action_rules(rules)
+    except ProjectError as exc:
+        if exc.file is None and file is not None:
+            exc.file = str(file)
+        raise
     return RuleSettings(
         idle=IdleSettings(**tup(merged["idle"])),
         lists=ListSettings(**tup(merged["lists"])),
         efficiency=EfficiencySettings(**tup(merged["efficiency"])),
         intensity=IntensitySettings(**merged["intensity"]),
         actions=ActionSettings(rules=tuple(rules)),
+        match_min_score=float(merged["match_min_score"]),
+        area_tolerance=float(merged["area_tolerance"]),
     )
+
+
+def load_settings(
+    user: Mapping[str, Any] | None = None, *, file: str | Path | None = None
+) -> RuleSettings:
+    """Alias of :func:`load_rule_settings` (the name the pipeline uses).
+
+    Example
+    -------
+    >>> load_settings({}).lists.stopped_years
+    2
+    """
+    return load_rule_settings(user, file=file)
 
 
 @cache
@@ -287,4 +317,5 @@ __all__ = [
     "default_rules",
     "default_settings",
     "load_rule_settings",
+    "load_settings",
 ]
