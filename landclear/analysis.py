@@ -20,7 +20,9 @@ from landclear.quality import QualityLog
 from landclear.result import Result
 from landclear.rules import actions as actions_rules
 from landclear.rules import efficiency, idle, intensity, lists, parks
+from landclear.raster import raster_evidence
 from landclear.rules.config import load_settings
+from landclear.rules.evidence import evidence
 from landclear.schema import SOURCE_FILE, SOURCE_ROW
 
 COUNTY_BY_CODE = {"640202": "大武口区", "640205": "惠农区", "640221": "平罗县", "640200": "石嘴山市"}
@@ -64,7 +66,7 @@ def run(
         project.as_of = parse_date(as_of, "as_of")
     log = QualityLog()
     inputs = load_inputs(project, log)
-    return analyse(inputs, project)
+    return analyse(inputs, project, progress=progress)
 
 
 def _assign_parks(parcels: gpd.GeoDataFrame, park_shapes: gpd.GeoDataFrame | None,
@@ -173,7 +175,7 @@ def _cleared(parcels: pd.DataFrame, disposals: pd.DataFrame, as_of: dt.date) -> 
     return parcels["parcel_id"].astype(str).isin(by_parcel)
 
 
-def analyse(inputs: Inputs, project: Project) -> Result:
+def analyse(inputs: Inputs, project: Project, *, progress: bool = False) -> Result:
     """Run every rule on loaded inputs (see :func:`run`)."""
     log = inputs.log
     as_of = project.as_of
@@ -186,7 +188,7 @@ def analyse(inputs: Inputs, project: Project) -> Result:
     ent_latest = _latest_year(ent_all.dropna(subset=["enterprise_id"]), as_of)
 
     # 5.1 idle land
-    parcels = parcels.join(idle.idle_land(parcels, as_of, settings.idle))
+    parcels = parcels.join(idle.idle_land(parcels, as_of, settings.idle, log=log))
     # 5.2 long-stopped enterprises (latest status)
     stopped = lists.stopped_enterprises(ent_latest, as_of, settings.lists)
     ent_state = ent_latest[["enterprise_id"]].join(stopped)
@@ -236,6 +238,14 @@ def analyse(inputs: Inputs, project: Project) -> Result:
 
     # 5.6 building intensity
     parcels = parcels.join(intensity.building_intensity(parcels, inputs.buildings, settings.intensity))
+
+    # §7 raster evidence (optional rasters in the project)
+    status = ent_latest.set_index("enterprise_id")["status"] if "status" in ent_latest else None
+    parcels["enterprise_status"] = (parcels["enterprise_id"].map(status) if status is not None
+                                    else pd.NA)
+    if project.rasters:
+        parcels = parcels.join(raster_evidence(parcels, project.rasters, progress=progress))
+    parcels = parcels.join(evidence(parcels, as_of, settings.evidence.as_dict()))
 
     # cleared, in park, 5.8 recommendation
     parcels["cleared"] = _cleared(parcels, inputs.disposals, as_of)

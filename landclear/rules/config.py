@@ -102,6 +102,23 @@ class ActionSettings:
 
 
 @dataclass(frozen=True)
+class EvidenceSettings:
+    """Remote-sensing evidence thresholds (DOMAIN §7), consumed by ``rules/evidence.py``."""
+
+    idle_years: float = 2
+    built_up_max: float = 0.15
+    dark_below: float = 1.0
+    lit_above: float = 5.0
+    ndvi_high: float = 0.4
+    min_coverage: float = 0.5
+    producing_statuses: tuple[str, ...] = ("正常生产", "生产", "在产", "正常")
+    stopped_statuses: tuple[str, ...] = ("停产", "停业", "关停")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True)
 class RuleSettings:
     """All rule settings of one run."""
 
@@ -110,6 +127,7 @@ class RuleSettings:
     efficiency: EfficiencySettings
     intensity: IntensitySettings
     actions: ActionSettings
+    evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
     match_min_score: float = 90.0
     area_tolerance: float = 0.05
 
@@ -277,6 +295,7 @@ def load_rule_settings(
         efficiency=EfficiencySettings(**tup(merged["efficiency"])),
         intensity=IntensitySettings(**merged["intensity"]),
         actions=ActionSettings(rules=tuple(rules)),
+        evidence=EvidenceSettings(**tup(merged["evidence"])),
         match_min_score=float(merged["match_min_score"]),
         area_tolerance=float(merged["area_tolerance"]),
     )
