@@ -14,7 +14,7 @@ import pandas as pd
 
 from landclear.ids import is_industrial_land_use
 from landclear.loading import Inputs, load_inputs
-from landclear.match import build_entities, link_to_entities
+from landclear.match import build_entities, link_parcels, link_to_entities, report_records
 from landclear.project import Project, load_project
 from landclear.quality import QualityLog
 from landclear.result import Result
@@ -119,23 +119,24 @@ def _evaluation_year(enterprises: pd.DataFrame, as_of: dt.date) -> int | None:
 
 
 def _link_all(inputs: Inputs, log: QualityLog, min_score: float) -> pd.DataFrame:
+    """Give every parcel and ledger row an ``enterprise_id`` (code, name, fuzzy)."""
     parcels, ent = inputs.parcels, inputs.enterprises
-    owners = parcels.rename(columns={"owner_name": "name"})
     entities = build_entities(ent, parcels)
     reports = []
-    for name, frame in (("parcels", owners), ("enterprises", ent), ("tax_arrears", inputs.tax_arrears),
+    ids, report = link_parcels(parcels, entities, min_score=min_score)
+    parcels["enterprise_id"] = ids
+    reports.append(report)
+    for name, frame in (("enterprises", ent), ("tax_arrears", inputs.tax_arrears),
                         ("mortgages", inputs.mortgages), ("disposals", inputs.disposals)):
         if len(frame) == 0 or not ({"credit_code", "name"} & set(frame.columns)):
             frame["enterprise_id"] = pd.Series(pd.NA, index=frame.index, dtype="string")
             continue
         ids, report = link_to_entities(frame, entities, min_score=min_score, source=name)
-        target = parcels if name == "parcels" else frame
-        target["enterprise_id"] = ids
+        frame["enterprise_id"] = ids
         reports.append(report)
-    report = pd.concat(reports, ignore_index=True) if reports else pd.DataFrame()
-    if len(report):
-        log.add_matches(report.to_dict("records"))
-    return entities
+    if reports:
+        log.add_matches(report_records(pd.concat(reports, ignore_index=True)))
+    return entities.drop(columns=["name_variants"], errors="ignore")
 
 
 def _link_mortgages(parcels: pd.DataFrame, mortgages: pd.DataFrame, log: QualityLog) -> pd.DataFrame:

@@ -1,0 +1,421 @@
+"""Identifiers found in bureau ledgers (DOMAIN §4), normalised and checked.
+
+Every function takes a Series (or anything array-like) and returns a Series
+or DataFrame on the same index; all work is vectorised (pandas ``.str``
+methods and numpy), so a million-row ledger is fine. Missing or empty values
+become ``<NA>``; nothing here raises on bad data — bad values are flagged.
+
+- 统一社会信用代码 (GB 32100-2015): :func:`normalise_credit_code`,
+  :func:`credit_code_valid`, :func:`credit_code_status`,
+  :func:`credit_code_check_char`.
+- 企业名称: :func:`normalise_name`.
+- 宗地代码 / 不动产单元代码 (GB/T 37346-2019): :func:`parcel_code_parts`.
+- 地类编码 (GB/T 21010-2017, 三调 工作分类): :func:`normalise_land_use`,
+  :func:`is_industrial_land_use`.
+
+Examples
+--------
+>>> import pandas as pd
+>>> codes = pd.Series([" 9111 0000-6000 3734 1l ", "91110000600037341N", None])
+>>> normalise_credit_code(codes).tolist()
+['91110000600037341L', '91110000600037341N', <NA>]
+>>> credit_code_valid(codes).tolist()
+[True, False, False]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "CREDIT_CODE_ALPHABET",
+    "CREDIT_CODE_MESSAGES",
+    "INDUSTRIAL_LAND_USE",
+    "LAND_USE_NAMES",
+    "credit_code_check_char",
+    "credit_code_status",
+    "credit_code_valid",
+    "is_industrial_land_use",
+    "normalise_credit_code",
+    "normalise_land_use",
+    "normalise_name",
+    "parcel_code_parts",
+]
+
+# --------------------------------------------------------------------------
+# shared helpers
+# --------------------------------------------------------------------------
+
+#: Characters that are layout, not content: whitespace (incl. U+3000 after
+#: NFKC), zero-width marks, dashes, dots, slashes and common separators.
+_SEPARATORS = r"[\s\u200b-\u200d\u2060\ufeff\-\u2010-\u2015\u2212_.·•/\\|,、;:'\"‘’“”]+"
+
+#: Placeholders bureaus type into an empty cell.
+_PLACEHOLDERS = ("无", "暂无", "空", "NULL", "NONE", "NAN", "N/A", "NA", "<NA>")
+
+
+def _as_text(values: pd.Series | Iterable[object]) -> pd.Series:
+    """Any array-like as a nullable ``string`` Series, NFKC-normalised.
+
+    Integers (codes read as numbers) become their decimal digits; floats keep
+    their repr ("601.0"), which callers that expect numbers strip.
+    """
+    s = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
+    if pd.api.types.is_integer_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+        s = s.astype("Int64")
+    s = s.astype("string")
+    return s.str.normalize("NFKC")
+
+
+def _flag(mask: pd.Series) -> np.ndarray:
+    """A nullable boolean result as a plain numpy mask, missing → False."""
+    return mask.fillna(False).to_numpy(dtype=bool)
+
+
+def _empty_to_na(s: pd.Series) -> pd.Series:
+    blank = s.isna().to_numpy() | _flag(s.str.len() == 0) | _flag(s.str.upper().isin(_PLACEHOLDERS))
+    return s.mask(blank)
+
+
+# --------------------------------------------------------------------------
+# 统一社会信用代码 (GB 32100-2015)
+# --------------------------------------------------------------------------
+
+#: The 31 characters of GB 32100; a character's value is its index.
+CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_WEIGHTS = np.array(
+    [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28], dtype=np.int64
+)
+_LUT = np.full(256, -1, dtype=np.int64)
+for _i, _c in enumerate(CREDIT_CODE_ALPHABET):
+    _LUT[ord(_c)] = _i
+del _i, _c
+
+#: User-facing text of each :func:`credit_code_status` value.
+CREDIT_CODE_MESSAGES: dict[str, str] = {
+    "valid": "统一社会信用代码有效 / credit code valid",
+    "missing": "未填统一社会信用代码 / credit code missing",
+    "bad_length": "统一社会信用代码不是18位 / credit code is not 18 characters",
+    "bad_chars": (
+        "统一社会信用代码含非法字符(不可含I、O、Z、S、V，第3–8位须为数字)"
+        " / credit code has characters outside GB 32100"
+    ),
+    "bad_check": "统一社会信用代码校验位错误 / credit code check character is wrong",
+}
+
+
+def normalise_credit_code(codes: pd.Series | Iterable[object]) -> pd.Series:
+    """Canonical form of 统一社会信用代码 values.
+
+    NFKC (full-width → half-width), upper case, and every space, hyphen, dot,
+    slash and similar separator removed. Empty cells and placeholders
+    (无, 暂无, NULL, ...) become ``<NA>``. Letters are never guessed: an ``O``
+    typed for ``0`` stays ``O`` and the code is invalid.
+
+    Parameters
+    ----------
+    codes : Series or array-like
+        Raw values as read from a ledger (text or numbers).
+
+    Returns
+    -------
+    Series of dtype ``string`` on the same index.
+
+    Examples
+    --------
+    >>> normalise_credit_code(pd.Series(["９１３４ ０６００-ma2pbm9hxd", "/", ""])).tolist()
+    ['91340600MA2PBM9HXD', <NA>, <NA>]
+    """
+    s = _as_text(codes).str.upper().str.replace(_SEPARATORS, "", regex=True)
+    # Removing a space can leave a combining mark next to a letter: recompose.
+    return _empty_to_na(s.str.normalize("NFKC"))
+
+
+def _check_values(matrix: np.ndarray) -> np.ndarray:
+    """Expected check value for each row of a (n, 17) matrix of values."""
+    total = matrix @ _WEIGHTS
+    return (31 - total % 31) % 31
+
+
+def credit_code_check_char(first17: str) -> str:
+    """The GB 32100 check character (18th) for the first 17 characters.
+
+    Parameters
+    ----------
+    first17 : str
+        17 characters from :data:`CREDIT_CODE_ALPHABET` (normalised first).
+
+    Returns
+    -------
+    str
+        One character of the alphabet.
+
+    Raises
+    ------
+    ValueError
+        When ``first17`` is not 17 characters of the alphabet.
+
+    Examples
+    --------
+    >>> credit_code_check_char("91110000600037341")
+    'L'
+    >>> credit_code_check_char("91340600MA2PBM9HX")
+    'D'
+    """
+    text = normalise_credit_code(pd.Series([first17])).iloc[0]
+    if pd.isna(text) or len(text) != 17 or any(c not in CREDIT_CODE_ALPHABET for c in text):
+        raise ValueError(
+            f"需要17位GB 32100字符 / need 17 characters of {CREDIT_CODE_ALPHABET}: {first17!r}"
+        )
+    values = _LUT[np.frombuffer(text.encode("ascii"), dtype=np.uint8)]
+    return CREDIT_CODE_ALPHABET[int(_check_values(values[None, :])[0])]
+
+
+def credit_code_status(codes: pd.Series | Iterable[object]) -> pd.Series:
+    """Why each credit code is or is not valid under GB 32100.
+
+    Codes are normalised first (:func:`normalise_credit_code`). Values:
+    ``"valid"``, ``"missing"``, ``"bad_length"`` (not 18 characters),
+    ``"bad_chars"`` (a character outside the alphabet, or a letter in
+    positions 3–8), ``"bad_check"`` (check character wrong).
+    :data:`CREDIT_CODE_MESSAGES` gives the text for users.
+
+    Examples
+    --------
+    >>> credit_code_status(["91110000600037341L", "91110000600037341N", "123", None]).tolist()
+    ['valid', 'bad_check', 'bad_length', 'missing']
+    """
+    norm = normalise_credit_code(codes)
+    status = np.full(len(norm), "missing", dtype=object)
+    present = norm.notna().to_numpy()
+    length18 = _flag(norm.str.len() == 18)
+    status[present & ~length18] = "bad_length"
+    # Only pure-ASCII alphanumerics may go through the byte matrix below.
+    ascii18 = _flag(norm.str.fullmatch(r"[0-9A-Z]{18}"))
+    status[length18 & ~ascii18] = "bad_chars"
+    idx = np.flatnonzero(ascii18)
+    if idx.size:
+        joined = "".join(norm.to_numpy(dtype=object)[idx]).encode("ascii")
+        values = _LUT[np.frombuffer(joined, dtype=np.uint8).reshape(-1, 18)]
+        chars_ok = (values >= 0).all(axis=1) & (values[:, 2:8] < 10).all(axis=1)
+        check_ok = _check_values(np.where(values[:, :17] < 0, 0, values[:, :17])) == values[:, 17]
+        status[idx] = np.where(~chars_ok, "bad_chars", np.where(check_ok, "valid", "bad_check"))
+    return pd.Series(status, index=norm.index, dtype="string")
+
+
+def credit_code_valid(codes: pd.Series | Iterable[object]) -> pd.Series:
+    """True where a code is a valid GB 32100 统一社会信用代码 after normalising.
+
+    Valid means: 18 characters of ``0123456789ABCDEFGHJKLMNPQRTUWXY``,
+    characters 3–8 (the administrative-division code) digits, and the 18th
+    equal to ``alphabet[(31 − Σ vᵢwᵢ mod 31) mod 31]`` with weights
+    1, 3, 9, …, 28 (3ⁱ mod 31). Missing values are ``False``. Some codes
+    issued in early pilot regions fail the check although they are real
+    (see ``docs/matching.md``): treat ``False`` as "cannot key on the code,
+    fall back to the name", never as proof that the enterprise is fake.
+
+    Returns
+    -------
+    Series of bool on the same index.
+
+    Examples
+    --------
+    >>> credit_code_valid(["91340600MA2PBM9HXD", "91110000600037341N"]).tolist()
+    [True, False]
+    """
+    return (credit_code_status(codes) == "valid").astype(bool)
+
+
+# --------------------------------------------------------------------------
+# 企业名称
+# --------------------------------------------------------------------------
+
+_OPEN = r"[\[【〔{〈〖]"
+_CLOSE = r"[\]】〕}〉〗]"
+_EDGE_PUNCT = r"[\s.,;:!?、。，；：！？·'\"“”‘’\-_/\\|*#~]+"
+_BRANCH_WORDS = "分公司|分厂|分店|分部|营业部|办事处"
+#: "(石嘴山分公司)" written in brackets at the end of a name.
+_BRANCH_BRACKET = rf"\((?:[^()]*?)(?:{_BRANCH_WORDS})\)$"
+#: "XX有限公司石嘴山分公司" → "XX有限公司": keep up to the last 公司/厂/集团 before
+#: the branch words; a name with no such parent part is left alone.
+_BRANCH_TAIL = rf"^(.*(?:公司|厂|集团))[^()]*?(?:{_BRANCH_WORDS})$"
+
+
+def normalise_name(names: pd.Series | Iterable[object], drop_branch: bool = False) -> pd.Series:
+    """Comparable form of enterprise names.
+
+    Rules, in order: NFKC (full-width → half-width, ``（）`` → ``()``); Latin
+    letters upper-cased; all whitespace and zero-width characters removed;
+    ``【】 〔〕 [] {} 〈〉 〖〗`` → ``()``; ``有限责任公司`` → ``有限公司`` (one legal form
+    under 《公司法》, which registrations and bureaus write either way); punctuation
+    stripped from both ends; empty → ``<NA>``.
+
+    ``股份有限公司`` is kept distinct from ``有限公司``: it is a different legal
+    form and a converted company keeps its credit code, so code matching
+    links it; by name the two differ by two characters and surface as a
+    reported fuzzy match instead of a silent exact one.
+
+    Parameters
+    ----------
+    names : Series or array-like
+    drop_branch : bool, default False
+        Also strip a branch suffix (``…分公司``, ``…分厂``, ``…分店``,
+        ``…分部``, ``…营业部``, ``…办事处``, also in brackets) to get the
+        parent's key: ``XX有限公司石嘴山分公司`` → ``XX有限公司``.
+
+    Returns
+    -------
+    Series of dtype ``string`` on the same index.
+
+    Examples
+    --------
+    >>> normalise_name(pd.Series([" 锤子科贸（上海）有限责任公司。", "ab 公司【石嘴山】"])).tolist()
+    ['锤子科贸(上海)有限公司', 'AB公司(石嘴山)']
+    >>> normalise_name(pd.Series(["宁夏XX化工有限公司大武口分公司"]), drop_branch=True).tolist()
+    ['宁夏XX化工有限公司']
+    """
+    s = _as_text(names).str.upper()
+    s = s.str.replace(r"[\s\u200b-\u200d\u2060\ufeff]+", "", regex=True)
+    s = s.str.replace(_OPEN, "(", regex=True).str.replace(_CLOSE, ")", regex=True)
+    s = s.str.replace("有限责任公司", "有限公司", regex=False)
+    s = s.str.replace(rf"^{_EDGE_PUNCT}|{_EDGE_PUNCT}$", "", regex=True)
+    if drop_branch:
+        s = s.str.replace(_BRANCH_BRACKET, "", regex=True)
+        # A branch of a branch ("…公司分公司分公司") needs one pass per level.
+        for _ in range(5):
+            stripped = s.str.replace(_BRANCH_TAIL, r"\1", regex=True)
+            if stripped.equals(s):
+                break
+            s = stripped
+    return _empty_to_na(s.str.normalize("NFKC"))
+
+
+# --------------------------------------------------------------------------
+# 宗地代码 (GB/T 37346-2019)
+# --------------------------------------------------------------------------
+
+#: 宗地特征码: first letter 土地所有权 (G 国有, J 集体, Z 未确定/争议), second the
+#: right type (A 集体所有权, B 建设用地使用权地表, S 地上, X 地下, C 宅基地, D 耕地承包,
+#: E 林地, F 草原, G 其他用地承包, H 海域, W 使用权未确定, Y 其他).
+_PARCEL = r"(?P<county_code>\d{6})(?P<cadastral_district>\d{3})(?P<cadastral_subdistrict>\d{3})(?P<feature_code>[GJZ][A-Z])(?P<serial>\d{5})"
+#: The 9 trailing characters of a 不动产单元代码: 定着物特征码 F/L/Q/W + 8 digits.
+_UNIT_TAIL = r"(?:[FLQW]\d{8})?"
+
+
+def parcel_code_parts(codes: pd.Series | Iterable[object]) -> pd.DataFrame:
+    """Split 宗地代码 (19 chars) or 不动产单元代码 (28 chars) into its parts.
+
+    Codes are normalised like credit codes (NFKC, upper case, separators
+    removed). A 28-character 不动产单元代码 contributes its first 19
+    characters. ``valid`` is True when the code is 19 characters (or 28 with
+    a well-formed 定着物 part: F/L/Q/W and 8 digits) of the form county 6
+    digits, 地籍区 3 digits, 地籍子区 3 digits, 特征码 ``[GJZ][A-Z]``, serial 5
+    digits; parts are ``<NA>`` where invalid.
+
+    Returns
+    -------
+    DataFrame on the same index with columns ``parcel_code`` (the 19-char
+    宗地代码), ``county_code``, ``cadastral_district``,
+    ``cadastral_subdistrict``, ``feature_code``, ``serial``, ``valid``.
+
+    Examples
+    --------
+    >>> p = parcel_code_parts(["640202 003 001 GB 00012 F00010001", "X1"])
+    >>> p.loc[0, ["county_code", "feature_code", "serial"]].tolist()
+    ['640202', 'GB', '00012']
+    >>> p["valid"].tolist()
+    [True, False]
+    """
+    norm = normalise_credit_code(codes)
+    parts = norm.str.extract(rf"^{_PARCEL}{_UNIT_TAIL}$")
+    valid = parts["county_code"].notna()
+    out = parts.astype("string")
+    out.insert(0, "parcel_code", norm.str.slice(0, 19).where(valid))
+    out["valid"] = valid.astype(bool)
+    return out
+
+
+# --------------------------------------------------------------------------
+# 地类编码 (GB/T 21010-2017; 三调 工作分类)
+# --------------------------------------------------------------------------
+
+#: Names as written in ledgers → code. First-level classes of GB/T 21010-2017,
+#: the 06 family, 三调 0508 and the residential second level.
+LAND_USE_NAMES: dict[str, str] = {
+    "耕地": "01", "园地": "02", "林地": "03", "草地": "04", "商服用地": "05",
+    "商业服务业用地": "05", "工矿仓储用地": "06", "工矿用地": "06", "住宅用地": "07",
+    "公共管理与公共服务用地": "08", "特殊用地": "09", "交通运输用地": "10",
+    "水域及水利设施用地": "11", "其他土地": "12",
+    "工业用地": "0601", "工业": "0601", "采矿用地": "0602", "采矿": "0602", "盐田": "0603",
+    "仓储用地": "0604", "仓储": "0604", "物流仓储用地": "0508", "物流仓储": "0508",
+    "城镇住宅用地": "0701", "农村宅基地": "0702",
+}  # fmt: skip
+
+#: GB/T 21010-2007 3-digit codes → 2017 codes (only those that matter here).
+_OLD_CODES = {"061": "0601", "062": "0602", "063": "0604"}
+
+#: Codes counted as industrial-type land: 工矿仓储用地 (06) and its 0601 工业,
+#: 0602 采矿, 0604 仓储, plus 三调 0508 物流仓储.
+INDUSTRIAL_LAND_USE: tuple[str, ...] = ("06", "0601", "0602", "0604", "0508")
+
+
+def normalise_land_use(codes: pd.Series | Iterable[object]) -> pd.Series:
+    """地类编码 in GB/T 21010-2017 form, from codes, numbers or names.
+
+    - numbers and float text lose their ``.0`` and regain leading zeros:
+      ``601``, ``601.0``, ``"601.0"`` → ``0601``; ``6`` → ``06``;
+    - a 2-digit value above 12 is a 3-digit code that lost its zero
+      (``61`` → ``061``);
+    - GB/T 21010-2007 codes ``061/062/063`` → ``0601/0602/0604``;
+    - a code followed by a name (``"0601工业用地"``) keeps the code; a name
+      alone (``工业用地``, ``物流仓储用地``; see :data:`LAND_USE_NAMES`) becomes
+      its code, ignoring a bracketed remark (``工业用地（出让）``);
+    - 三调 codes such as ``0508`` and ``05H1`` are kept;
+    - anything else is returned cleaned but unchanged, so nothing is lost.
+
+    Other 3-digit values are read as 4-digit codes without the zero
+    (``101`` → ``0101``), which misreads the old 2007 codes 101–127; none
+    of those is industrial.
+
+    Examples
+    --------
+    >>> normalise_land_use(pd.Series([601.0, "061", "0508", "工业用地(出让)", "63", None])).tolist()
+    ['0601', '0601', '0508', '0601', '0604', <NA>]
+    """
+    s = _as_text(codes).str.upper().str.replace(r"\s+", "", regex=True)
+    s = s.str.replace(r"^(\d+)\.0*$", r"\1", regex=True)
+    code = s.str.extract(r"^(\d{1,4}(?:[A-Z]\d?)?)(?![0-9A-Z])", expand=False)
+    digits = _flag(code.str.fullmatch(r"\d+"))
+    n = code.str.len().fillna(0).to_numpy(dtype=np.int64)
+    number = pd.to_numeric(code.where(digits), errors="coerce").fillna(0).to_numpy()
+    leading_zero = _flag(code.str.startswith("0"))
+    pad = digits & ((n == 1) | ((n == 2) & (number > 12)) | ((n == 3) & ~leading_zero))
+    code = code.mask(pad, "0" + code)
+    code = code.replace(_OLD_CODES)
+    name = s.str.replace(r"\([^()]*\)$", "", regex=True).map(LAND_USE_NAMES)
+    out = code.fillna(name.astype("string")).fillna(s)
+    return _empty_to_na(out.astype("string").str.normalize("NFKC"))
+
+
+def is_industrial_land_use(
+    codes: pd.Series | Iterable[object], industrial: Iterable[str] = INDUSTRIAL_LAND_USE
+) -> pd.Series:
+    """True where the land use is industrial-type (工业、采矿、仓储、物流仓储).
+
+    Parameters
+    ----------
+    codes : Series or array-like
+        Codes, numbers or names; normalised with :func:`normalise_land_use`.
+    industrial : iterable of str, default :data:`INDUSTRIAL_LAND_USE`
+        Normalised codes that count (configurable, e.g. drop ``"0602"``).
+
+    Examples
+    --------
+    >>> is_industrial_land_use(["0601", 602, "物流仓储用地", "0701", None]).tolist()
+    [True, True, True, False, False]
+    """
+    norm = normalise_land_use(codes)
+    return pd.Series(_flag(norm.isin(list(industrial))), index=norm.index)

@@ -1,0 +1,550 @@
+"""Link ledger rows and parcels to enterprises, with a report for people to confirm.
+
+Bureaus write the same enterprise differently: with or without its
+统一社会信用代码, with a code that fails the check, with full-width brackets,
+有限责任公司 for 有限公司, stray spaces, a branch suffix or a typo. This module
+builds one table of enterprises (:func:`build_entities`) and links any
+ledger to it (:func:`link_to_entities`; :func:`link_parcels` for parcels) in
+this order:
+
+1. ``code``  — the normalised credit code is valid and equal;
+2. ``name``  — the normalised name (:func:`landclear.ids.normalise_name`) is
+   equal to a name the enterprise is known by;
+3. ``branch`` — the name without its branch suffix (…分公司, …分厂) equals
+   an enterprise's name: a branch linked to its parent;
+4. ``fuzzy`` — the most similar name scores at least ``min_score`` with
+   ``rapidfuzz.fuzz.ratio`` (normalised Indel similarity, 0–100).
+
+A code match whose names disagree (similarity below ``conflict_score``) is
+kept but labelled ``code_conflict``. Every link that is not a plain code
+match, and every record left unmatched (``none``), is listed in the match
+report with its score, for a person to confirm. The report is data: writers
+that put it in HTML or Excel must escape it (names come from ledgers).
+
+Examples
+--------
+>>> import pandas as pd
+>>> ent = pd.DataFrame({"credit_code": ["91110000600037341L"], "name": ["甲钢铁有限公司"]})
+>>> par = pd.DataFrame({"credit_code": [None], "owner_name": ["甲钢铁有限责任公司"]})
+>>> entities = build_entities(ent, par)
+>>> entities[["enterprise_id", "name", "in_ledger"]].values.tolist()
+[['91110000600037341L', '甲钢铁有限公司', True]]
+>>> tax = pd.DataFrame({"credit_code": ["9111000060003734lN"], "name": ["甲钢跌有限公司"]})
+>>> ids, report = link_to_entities(tax, entities, source="tax_arrears", min_score=80)
+>>> report[["method", "enterprise_id", "score"]].values.tolist()
+[['fuzzy', '91110000600037341L', 85.7]]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from rapidfuzz import fuzz, process
+
+from landclear.ids import (
+    CREDIT_CODE_MESSAGES,
+    credit_code_status,
+    normalise_credit_code,
+    normalise_name,
+)
+from landclear.schema import SOURCE_FILE, SOURCE_ROW
+
+__all__ = [
+    "ENTITY_COLUMNS",
+    "METHODS",
+    "REPORT_COLUMNS",
+    "build_entities",
+    "link_parcels",
+    "link_to_entities",
+    "report_records",
+]
+
+#: Columns of the table :func:`build_entities` returns.
+ENTITY_COLUMNS = (
+    "enterprise_id", "credit_code", "name", "name_norm", "code_valid", "in_ledger",
+    "name_variants",
+)  # fmt: skip
+
+#: Columns of the match report.
+REPORT_COLUMNS = (
+    "source", "source_file", "source_row", "record_name", "record_code", "enterprise_id",
+    "entity_name", "method", "score", "note",
+)  # fmt: skip
+
+#: Match methods, strongest first.
+METHODS = ("code", "code_conflict", "name", "branch", "fuzzy", "none")
+
+#: A failed fuzzy match at least this similar is named in the note ("closest").
+_NEAR_MISS = 50.0
+
+#: Fuzzy scoring compares this many query×choice cells at a time (float32).
+_CHUNK_CELLS = 20_000_000
+
+# --------------------------------------------------------------------------
+# entities
+# --------------------------------------------------------------------------
+
+
+def _flag(mask: pd.Series) -> np.ndarray:
+    return mask.fillna(False).to_numpy(dtype=bool)
+
+
+def _column(df: pd.DataFrame | None, col: str) -> pd.Series:
+    if df is None:
+        return pd.Series([], dtype="string")
+    if col in df.columns:
+        return df[col]
+    return pd.Series(pd.NA, index=df.index, dtype="string")
+
+
+def _side(df: pd.DataFrame | None, name_col: str, in_ledger: bool) -> pd.DataFrame:
+    code = normalise_credit_code(_column(df, "credit_code"))
+    raw = _column(df, name_col).astype("string").str.strip()
+    return pd.DataFrame(
+        {
+            "credit_code": code.to_numpy(),
+            "code_valid": (credit_code_status(code) == "valid").to_numpy(dtype=bool),
+            "name": raw.to_numpy(),
+            "name_norm": normalise_name(raw).to_numpy(),
+            "in_ledger": in_ledger,
+        }
+    )
+
+
+def build_entities(
+    enterprises: pd.DataFrame | None, parcels: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """One row per distinct enterprise known from the enterprise ledger and parcel owners.
+
+    Rows are the same enterprise when their valid credit codes are equal, or,
+    when one side has no valid code, when their normalised names are equal
+    (a name known under several codes joins the one seen in the enterprise
+    ledger first). Rows with neither a valid code nor a name are left out —
+    :func:`link_to_entities` reports them as ``none``.
+
+    Parameters
+    ----------
+    enterprises : DataFrame or None
+        The enterprise ledger, columns ``credit_code`` and ``name`` (either
+        may be missing).
+    parcels : DataFrame or None
+        Parcels, columns ``credit_code`` and ``owner_name``.
+
+    Returns
+    -------
+    DataFrame with columns :data:`ENTITY_COLUMNS`:
+    ``enterprise_id`` (the valid normalised code, else ``"N:" + name_norm``;
+    text from ledgers, so not a safe file name), ``credit_code`` (normalised;
+    an invalid one is kept for people to read), ``name`` (as written,
+    preferring the enterprise ledger), ``name_norm``, ``code_valid``,
+    ``in_ledger`` (seen in the enterprise ledger) and ``name_variants``
+    (tuple of every normalised name the enterprise appears under).
+
+    Examples
+    --------
+    >>> ent = pd.DataFrame({"credit_code": ["91340600ma2pbm9hxd", None], "name": ["乙公司", "丙厂"]})
+    >>> par = pd.DataFrame({"credit_code": ["91340600MA2PBM9HXD"], "owner_name": ["乙 公司（石嘴山）"]})
+    >>> build_entities(ent, par)[["enterprise_id", "name_variants"]].values.tolist()
+    [['91340600MA2PBM9HXD', ('乙公司', '乙公司(石嘴山)')], ['N:丙厂', ('丙厂',)]]
+    """
+    rows = pd.concat(
+        [_side(enterprises, "name", True), _side(parcels, "owner_name", False)], ignore_index=True
+    )
+    rows["order"] = np.arange(len(rows))
+    coded = rows["code_valid"].to_numpy()
+    has_name = rows["name_norm"].notna().to_numpy()
+    rows = rows[coded | has_name]
+    coded = rows["code_valid"].to_numpy()
+
+    # A name-only row joins the coded enterprise known by the same name.
+    by_name = (
+        rows[coded & rows["name_norm"].notna().to_numpy()]
+        .sort_values(["in_ledger", "order"], ascending=[False, True])
+        .drop_duplicates("name_norm")
+        .set_index("name_norm")["credit_code"]
+    )
+    name_key = rows["name_norm"].map(by_name).astype("string")
+    eid = rows["credit_code"].where(coded, name_key.fillna("N:" + rows["name_norm"]))
+    rows = rows.assign(enterprise_id=eid.astype("string"))
+
+    pref = rows.sort_values(["in_ledger", "order"], ascending=[False, True])
+    g = pref.groupby("enterprise_id", sort=False)
+    out = g[["name", "name_norm"]].first()
+    code_pref = rows.sort_values(
+        ["code_valid", "in_ledger", "order"], ascending=[False, False, True]
+    )
+    out["credit_code"] = code_pref.groupby("enterprise_id", sort=False)["credit_code"].first()
+    out["code_valid"] = g["code_valid"].any()
+    out["in_ledger"] = g["in_ledger"].any()
+    variants = pref.dropna(subset=["name_norm"]).drop_duplicates(["enterprise_id", "name_norm"])
+    out["name_variants"] = variants.groupby("enterprise_id", sort=False)["name_norm"].agg(tuple)
+    out["name_variants"] = out["name_variants"].apply(lambda v: v if isinstance(v, tuple) else ())
+    first_seen = rows.groupby("enterprise_id")["order"].min()
+    out = out.loc[first_seen.sort_values().index].reset_index()
+    out = out.astype(
+        {"enterprise_id": "string", "credit_code": "string", "name": "string",
+         "name_norm": "string", "code_valid": bool, "in_ledger": bool}
+    )  # fmt: skip
+    return out[list(ENTITY_COLUMNS)].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------
+# linking
+# --------------------------------------------------------------------------
+
+
+def _variants(entities: pd.DataFrame) -> pd.DataFrame:
+    """Long table (name, enterprise_id, ...) sorted so the preferred entity comes first."""
+    ent = entities
+    if "name_variants" in ent.columns:
+        names = ent["name_variants"]
+    else:
+        base = ent["name_norm"] if "name_norm" in ent.columns else normalise_name(ent["name"])
+        names = base.map(lambda v: (v,) if isinstance(v, str) else ())
+    long = pd.DataFrame(
+        {
+            "enterprise_id": ent["enterprise_id"].astype("string").to_numpy(),
+            "variant": names.to_numpy(),
+            "in_ledger": ent["in_ledger"].to_numpy(dtype=bool) if "in_ledger" in ent else True,
+            "code_valid": ent["code_valid"].to_numpy(dtype=bool),
+            "credit_code": ent["credit_code"].astype("string").to_numpy(),
+            "position": np.arange(len(ent)),
+        }
+    ).explode("variant")
+    long = long[long["variant"].notna()].astype({"variant": "string"})
+    # Ties go to the ledger enterprise, then a coded one, then the first listed.
+    long = long.sort_values(
+        ["in_ledger", "code_valid", "position"], ascending=[False, False, True], kind="stable"
+    )
+    return long.drop_duplicates(["variant", "enterprise_id"]).reset_index(drop=True)
+
+
+class _State:
+    """Per-record normalised keys and the links found so far."""
+
+    def __init__(self, records: pd.DataFrame, code_col: str, name_col: str) -> None:
+        # Work on positions: a caller's index may repeat (concatenated files).
+        records = records.reset_index(drop=True)
+        idx = records.index
+        raw_code = _column(records, code_col)
+        self.raw_name = _column(records, name_col).astype("string").str.strip()
+        self.code = normalise_credit_code(raw_code)
+        self.status = credit_code_status(self.code)
+        self.valid = (self.status == "valid").to_numpy(dtype=bool)
+        self.name = normalise_name(self.raw_name)
+        self.eid = pd.Series(pd.NA, index=idx, dtype="string")
+        self.method = pd.Series("none", index=idx, dtype=object)
+        self.score = pd.Series(np.nan, index=idx, dtype=float)
+        self.note = pd.Series("", index=idx, dtype=object)
+
+    def open(self) -> np.ndarray:
+        return self.eid.isna().to_numpy()
+
+    def named_open(self) -> np.ndarray:
+        return self.open() & self.name.notna().to_numpy()
+
+    def set(self, mask: np.ndarray, eid: Any, method: str, score: Any) -> None:
+        self.eid[mask] = eid
+        self.method[mask] = method
+        self.score[mask] = score
+
+    def add_note_at(self, positions: np.ndarray, text: Any) -> None:
+        mask = np.zeros(len(self.note), dtype=bool)
+        mask[positions] = True
+        self.add_note(mask, text)
+
+    def add_note(self, mask: np.ndarray, text: Any) -> None:
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return
+        prev = self.note[mask]
+        text = pd.Series(text, index=prev.index) if not isinstance(text, pd.Series) else text
+        self.note[mask] = np.where(prev == "", text, prev + "；" + text)
+
+
+def _best_similarity(left: pd.Series, right: pd.Series) -> np.ndarray:
+    """Elementwise fuzz.ratio (NaN where either side is missing)."""
+    ok = (left.notna() & right.notna()).to_numpy()
+    out = np.full(len(left), np.nan)
+    if ok.any():
+        out[ok] = process.cpdist(
+            left[ok].tolist(), right[ok].tolist(), scorer=fuzz.ratio, workers=1
+        )
+    return out
+
+
+def _stage_code(st: _State, entities: pd.DataFrame, conflict_score: float) -> None:
+    ent = entities[entities["code_valid"].to_numpy(dtype=bool)]
+    by_code = ent.drop_duplicates("credit_code").set_index("credit_code")["enterprise_id"]
+    hit = st.open() & st.valid
+    found = st.code[hit].map(by_code)
+    hit_idx = found.index[found.notna().to_numpy()]
+    if not len(hit_idx):
+        return
+    eid = found[hit_idx].astype("string")
+    # Score = how well the record's name agrees with any name the entity has.
+    var = _variants(entities)
+    pairs = pd.DataFrame({"pos": np.arange(len(hit_idx)), "enterprise_id": eid.to_numpy()})
+    pairs = pairs.merge(var[["enterprise_id", "variant"]], on="enterprise_id", how="left")
+    names = st.name[hit_idx].to_numpy()[pairs["pos"].to_numpy()]
+    sim = _best_similarity(pd.Series(names, dtype="string"), pairs["variant"].astype("string"))
+    best = pd.Series(sim).groupby(pairs["pos"].to_numpy()).max().reindex(range(len(hit_idx)))
+    score = best.fillna(100.0).to_numpy()
+    mask = st.eid.index.isin(hit_idx)
+    st.set(mask, eid.to_numpy(), "code", np.round(score, 1))
+    conflict = np.zeros(len(st.eid), dtype=bool)
+    conflict[st.eid.index.get_indexer(hit_idx[best.to_numpy() < conflict_score])] = True
+    st.method[conflict] = "code_conflict"
+    st.add_note(conflict, "信用代码相同但名称不符 / same credit code, different name")
+
+
+def _tie_note(n: pd.Series, ids: pd.Series) -> pd.Series:
+    return "并列候选" + n.astype(str) + "个 / " + n.astype(str) + " tied candidates: " + ids
+
+
+def _stage_name(st: _State, var: pd.DataFrame, keys: pd.Series, method: str) -> None:
+    """Exact lookup of ``keys`` (normalised names) among entity name variants."""
+    todo = st.named_open() & keys.notna().to_numpy()
+    if not todo.any() or var.empty:
+        return
+    first = var.drop_duplicates("variant").set_index("variant")
+    groups = var.groupby("variant")["enterprise_id"]
+    count = groups.nunique()
+    found = keys[todo].map(first["enterprise_id"])
+    hit = found.notna()
+    if not hit.any():
+        return
+    hit_idx = found.index[hit.to_numpy()]
+    mask = st.eid.index.isin(hit_idx)
+    st.set(mask, found[hit_idx].astype("string").to_numpy(), method, 100.0)
+    k = keys[hit_idx]
+    ent_code = k.map(first["credit_code"])
+    ent_valid = k.map(first["code_valid"]).fillna(False).to_numpy(dtype=bool)
+    rec_valid = st.valid[mask]
+    differ = rec_valid & ent_valid & _flag(st.code[hit_idx] != ent_code)
+    st.add_note_at(
+        np.flatnonzero(mask)[differ],
+        "信用代码不同 / credit codes differ: " + ent_code[differ].astype(str),
+    )
+    n = k.map(count)
+    tied = (n > 1).to_numpy()
+    if tied.any():
+        ids = k[tied].map(groups.agg(lambda s: "、".join(s.astype(str))))
+        st.add_note_at(np.flatnonzero(mask)[tied], _tie_note(n[tied], ids))
+    if method == "branch":
+        st.add_note(mask, "按总机构名称匹配 / matched by the parent's name")
+
+
+def _stage_fuzzy(st: _State, var: pd.DataFrame, min_score: float) -> None:
+    todo = st.named_open()
+    if not todo.any() or var.empty or min_score > 100:
+        return
+    q = pd.DataFrame({"name": st.name[todo].to_numpy(), "coded": st.valid[todo]})
+    queries = q.drop_duplicates().reset_index(drop=True)
+    choices = var["variant"].tolist()
+    c_coded = var["code_valid"].to_numpy(dtype=bool)
+    c_eid = var["enterprise_id"].to_numpy(dtype=object)
+    best_score = np.zeros(len(queries))
+    best_col = np.zeros(len(queries), dtype=np.int64)
+    ties: dict[int, np.ndarray] = {}
+    step = max(1, _CHUNK_CELLS // max(1, len(choices)))
+    for lo in range(0, len(queries), step):
+        part = queries.iloc[lo : lo + step]
+        # No score_cutoff: the closest miss is worth showing to the reviewer.
+        sc = process.cdist(
+            part["name"].tolist(), choices, scorer=fuzz.ratio, dtype=np.float32, workers=1
+        )
+        # A record whose valid code is unknown is a different legal person
+        # from any enterprise that has a valid code: only name-only ones qualify.
+        sc[np.ix_(part["coded"].to_numpy(dtype=bool), c_coded)] = 0
+        col = sc.argmax(axis=1)  # choices are sorted by preference: first max wins
+        top = sc[np.arange(len(part)), col]
+        best_score[lo : lo + len(part)] = top
+        best_col[lo : lo + len(part)] = col
+        for i in np.flatnonzero((top >= min_score) & ((sc == top[:, None]).sum(axis=1) > 1)):
+            tied = np.unique(c_eid[sc[i] == top[i]])
+            if len(tied) > 1:
+                ties[lo + int(i)] = tied
+    ok = best_score >= min_score
+    queries["score"] = np.where(ok, np.round(best_score, 1), 0.0)
+    queries["enterprise_id"] = np.where(ok, c_eid[best_col], None)
+    near = ~ok & (best_score >= _NEAR_MISS)
+    queries["note"] = np.where(
+        near,
+        "最接近 / closest: "
+        + var["variant"].to_numpy(dtype=object)[best_col]
+        + " ("
+        + np.char.mod("%.1f", np.round(best_score, 1)).astype(object)
+        + ")",
+        "",
+    )
+    for i, tied in ties.items():
+        queries.loc[i, "note"] = _tie_note(pd.Series([len(tied)]), pd.Series(["、".join(tied)]))[0]
+    looked = q.merge(queries, on=["name", "coded"], how="left")
+    hit = looked["enterprise_id"].notna().to_numpy()
+    where = np.flatnonzero(todo)[hit]
+    mask = np.zeros(len(st.eid), dtype=bool)
+    mask[where] = True
+    st.set(mask, looked["enterprise_id"][hit].to_numpy(), "fuzzy", looked["score"][hit].to_numpy())
+    notes = looked["note"].to_numpy()
+    has = notes != ""
+    st.add_note_at(np.flatnonzero(todo)[has], notes[has])
+
+
+def _finish(st: _State, records: pd.DataFrame, entities: pd.DataFrame, source: str):
+    bad = st.code.notna().to_numpy() & ~st.valid & (st.method != "code").to_numpy()
+    st.add_note(bad, st.status[bad].map(CREDIT_CODE_MESSAGES).astype(str))
+    unnamed = (st.method == "none").to_numpy() & st.name.isna().to_numpy()
+    st.add_note(unnamed & ~bad, "无可用名称或有效代码 / no usable name or valid code")
+    st.score[(st.method == "none").to_numpy()] = 0.0
+    show = (st.method != "code").to_numpy()
+    names = entities.drop_duplicates("enterprise_id").set_index("enterprise_id")["name"]
+    idx = records.index[show]
+    report = pd.DataFrame(
+        {
+            "source": source,
+            "source_file": _column(records, SOURCE_FILE)[show].to_numpy(),
+            "source_row": _column(records, SOURCE_ROW)[show].to_numpy(),
+            "record_name": st.raw_name[show].to_numpy(),
+            "record_code": st.code[show].to_numpy(),
+            "enterprise_id": st.eid[show].to_numpy(),
+            "entity_name": st.eid[show].map(names).to_numpy(),
+            "method": st.method[show].to_numpy(),
+            "score": st.score[show].to_numpy(),
+            "note": st.note[show].to_numpy(),
+        },
+        index=idx,
+    )
+    for col in ("source", "record_name", "record_code", "enterprise_id", "entity_name", "note"):
+        report[col] = report[col].astype("string")
+    report["method"] = report["method"].astype("string")
+    eid = pd.Series(st.eid.to_numpy(), index=records.index, dtype="string", name="enterprise_id")
+    return eid, report[list(REPORT_COLUMNS)]
+
+
+def link_to_entities(
+    records: pd.DataFrame,
+    entities: pd.DataFrame,
+    *,
+    code_col: str = "credit_code",
+    name_col: str = "name",
+    min_score: float = 90.0,
+    source: str = "",
+    conflict_score: float = 60.0,
+    branch: bool = True,
+) -> tuple[pd.Series, pd.DataFrame]:
+    """Find the enterprise of every record (a ledger row or a parcel).
+
+    Parameters
+    ----------
+    records : DataFrame
+        Rows to link; ``code_col`` and ``name_col`` may be missing. When the
+        frame carries ``source_file``/``source_row`` they go to the report.
+    entities : DataFrame
+        From :func:`build_entities` (``enterprise_id``, ``credit_code``,
+        ``code_valid``, ``name`` and ``name_variants`` or ``name_norm``;
+        ``in_ledger`` if present makes ledger enterprises preferred).
+    code_col, name_col : str
+        Columns holding the credit code and the enterprise name.
+    min_score : float, default 90
+        Lowest ``fuzz.ratio`` accepted for a fuzzy match; above 100 disables
+        fuzzy matching. 90 accepts one character changed in a name of 10 or
+        more characters (ratio = 100·(1 − 2/(2n))) and rejects it in
+        shorter names.
+    source : str
+        Input name written to the report (``"tax_arrears"``, ...).
+    conflict_score : float, default 60
+        A code match whose name similarity is below this is ``code_conflict``.
+    branch : bool, default True
+        Try the parent's name for names with a branch suffix.
+
+    Returns
+    -------
+    enterprise_id : Series
+        ``string`` Series aligned with ``records.index``, ``<NA>`` when unmatched.
+    report : DataFrame
+        One row per record that was not a plain code match, indexed like
+        ``records``, columns :data:`REPORT_COLUMNS`: ``source``,
+        ``source_file``, ``source_row``, ``record_name`` (as written),
+        ``record_code`` (normalised), ``enterprise_id``, ``entity_name``,
+        ``method`` (``code_conflict``, ``name``, ``branch``, ``fuzzy`` or
+        ``none``), ``score`` (0–100; name similarity), ``note`` (tied
+        candidates, differing or invalid codes, the closest name when a
+        fuzzy match scored from 50 to below ``min_score``; Chinese / English).
+
+    Examples
+    --------
+    >>> ent = build_entities(pd.DataFrame({"credit_code": [None], "name": ["石嘴山市华兴化工有限公司"]}), None)
+    >>> rec = pd.DataFrame({"name": ["石嘴山市华星化工有限公司", "石嘴山华兴公司"]})
+    >>> ids, rep = link_to_entities(rec, ent)
+    >>> ids.tolist(), rep["score"].tolist()
+    (['N:石嘴山市华兴化工有限公司', <NA>], [91.7, 0.0])
+    """
+    st = _State(records, code_col, name_col)
+    if len(entities):
+        var = _variants(entities)
+        _stage_code(st, entities, conflict_score)
+        _stage_name(st, var, st.name, "name")
+        if branch:
+            parent = normalise_name(st.raw_name, drop_branch=True)
+            _stage_name(st, var, parent.where(parent != st.name), "branch")
+        _stage_fuzzy(st, var, min_score)
+    return _finish(st, records, entities, source)
+
+
+def link_parcels(
+    parcels: pd.DataFrame,
+    entities: pd.DataFrame,
+    *,
+    min_score: float = 90.0,
+    source: str = "parcels",
+    conflict_score: float = 60.0,
+) -> tuple[pd.Series, pd.DataFrame]:
+    """Link parcels (``credit_code``, ``owner_name``) to enterprises, ledger first.
+
+    :func:`build_entities` makes every parcel owner an enterprise, so a plain
+    :func:`link_to_entities` would link a misspelt owner to itself. This
+    links by valid code against all enterprises, then by name, branch and
+    fuzzy name against the enterprise ledger only, and only then by exact
+    name to the owners absent from the ledger (reported as ``name`` with the
+    note "企业台账中无此企业 / not in the enterprise ledger").
+
+    Returns
+    -------
+    Same as :func:`link_to_entities`.
+
+    Examples
+    --------
+    >>> ent = pd.DataFrame({"name": ["宁夏甲乙丙丁新材料有限公司"]})
+    >>> par = pd.DataFrame({"owner_name": ["宁夏甲乙丙丁新材料有限公司", "宁夏甲乙丙丁新材料有公司"]})
+    >>> ids, rep = link_parcels(par, build_entities(ent, par))
+    >>> ids.tolist(), rep["method"].tolist()
+    (['N:宁夏甲乙丙丁新材料有限公司', 'N:宁夏甲乙丙丁新材料有限公司'], ['name', 'fuzzy'])
+    """
+    st = _State(parcels, "credit_code", "owner_name")
+    if len(entities):
+        ledger = entities["in_ledger"].to_numpy(dtype=bool)
+        var_ledger = _variants(entities[ledger])
+        _stage_code(st, entities, conflict_score)
+        _stage_name(st, var_ledger, st.name, "name")
+        parent = normalise_name(st.raw_name, drop_branch=True)
+        _stage_name(st, var_ledger, parent.where(parent != st.name), "branch")
+        _stage_fuzzy(st, var_ledger, min_score)
+        before = st.open()
+        _stage_name(st, _variants(entities[~ledger]), st.name, "name")
+        st.add_note(before & ~st.open(), "企业台账中无此企业 / not in the enterprise ledger")
+    return _finish(st, parcels, entities, source)
+
+
+def report_records(report: pd.DataFrame) -> list[dict[str, Any]]:
+    """The match report as plain dicts (``<NA>`` → None) for ``QualityLog.add_matches``.
+
+    Examples
+    --------
+    >>> report_records(pd.DataFrame({"method": ["none"], "enterprise_id": [pd.NA]}))
+    [{'method': 'none', 'enterprise_id': None}]
+    """
+    clean = report.astype(object).where(report.notna(), None)
+    return clean.to_dict("records")
