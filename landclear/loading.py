@@ -61,7 +61,8 @@ def read_vector_input(spec: InputSpec, project: Project, log: QualityLog) -> gpd
             log=log,
             base_dir=project.base_dir,
         )
-    units = gdf.attrs.get("units", {})
+    # A unit the project names wins: shapefile headers cannot carry "(平方米)" in 10 bytes.
+    units = {**gdf.attrs.get("units", {}), **dict(spec.options.get("units", {}))}
     gdf = harmonise(gdf, spec.name, units, log)
     return validate(gdf, spec.name, log)
 

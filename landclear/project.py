@@ -31,7 +31,7 @@ TOP_KEYS = (
     "as_of", "city", "language", "inputs", "columns", "targets", "rules", "scenarios",
     "maps", "reports", "output", "engine",
 )
-OPTION_KEYS = ("encoding", "crs", "layer", "sheet", "sql", "table", "where")
+OPTION_KEYS = ("encoding", "crs", "layer", "sheet", "sql", "table", "where", "units")
 TARGET_KEYS = ("enterprises", "mu", "deadline", "start", "per_mu", "rectification")
 PER_MU_KEYS = ("investment", "output", "tax")
 MAP_KEYS = ("basemap", "tianditu_key", "offline", "simplify_m", "precision")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -36,6 +37,7 @@ __all__ = [
     "parse_money",
     "parse_numbers",
     "parse_quantity",
+    "to_text",
     "unit_factor",
 ]
 
@@ -51,34 +53,42 @@ _TRUE = frozenset(
     {"是", "有", "y", "yes", "true", "t", "1", "1.0", "√", "✓", "✔", "规上", "规模以上", "对"}
 )
 _FALSE = frozenset(
-    {"否", "无", "n", "no", "false", "f", "0", "0.0", "×", "✗", "✘", "x", "规下", "规模以下", "错"}
+    {"否", "无", "n", "no", "false", "f", "0", "0.0", "×", "✗", "✘", "规下", "规模以下", "错"}
 )
 
 # Unit words a cell may carry after its number, longest first so that 万元 wins over 元.
 _UNIT_WORDS = (
-    "平方公里", "平方米", "万千瓦时", "千瓦时", "万kwh", "吨标准煤", "吨标煤", "万元", "亿元",
-    "公顷", "kwh", "tce", "m2", "元", "亩", "吨", "人", "度", "ha",
+    "万平方米", "平方公里", "平方米", "万千瓦时", "千瓦时", "万kwh", "万度", "吨标准煤", "吨标煤",
+    "万元", "亿元", "公顷", "平米", "kwh", "tce", "m2", "元", "亩", "吨", "人", "度", "ha",
 )  # fmt: skip
+_DIGITS = r"(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?"
 _NUMBER_RE = re.compile(
-    r"^(?P<neg>[-+])?(?P<paren>\()?(?P<num>(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)\)?"
+    rf"^(?P<neg>[-+])?(?:\((?P<pnum>{_DIGITS})\)|(?P<num>{_DIGITS}))"
     r"(?P<unit>" + "|".join(re.escape(u) for u in _UNIT_WORDS) + r")?$"
 )
 
 #: Conversion of a unit (header or cell) into the canonical unit of a family.
-_FAMILIES: dict[str, dict[str, float]] = {
+_F = Fraction
+#: Conversion of a unit (header or cell) into the canonical unit of a family, kept as
+#: exact fractions so that 300 元 becomes exactly 0.03 万元 (a division, not × 1e-4).
+_FAMILIES: dict[str, dict[str, Fraction]] = {
     # money → 万元 (DOMAIN §3)
-    "money": {"万元": 1.0, "元": 1e-4, "人民币元": 1e-4, "亿元": 1e4, "万": 1.0},
+    "money": {"万元": _F(1), "元": _F(1, 10000), "人民币元": _F(1, 10000), "亿元": _F(10000), "万": _F(1)},
     # land area → 亩 (1 亩 = 10000/15 m², exactly)
     "land": {
-        "亩": 1.0, "平方米": 15 / 10000, "m2": 15 / 10000, "平米": 15 / 10000,
-        "公顷": 15.0, "ha": 15.0, "平方公里": 1500.0, "万平方米": 15.0,
+        "亩": _F(1), "平方米": _F(15, 10000), "m2": _F(15, 10000), "平米": _F(15, 10000),
+        "公顷": _F(15), "ha": _F(15), "平方公里": _F(1500), "万平方米": _F(15),
     },
     # building area → m²
     "building": {
-        "平方米": 1.0, "m2": 1.0, "平米": 1.0, "万平方米": 1e4, "亩": 10000 / 15, "公顷": 1e4,
+        "平方米": _F(1), "m2": _F(1), "平米": _F(1), "万平方米": _F(10000), "亩": _F(10000, 15),
+        "公顷": _F(10000),
     },
-    "kwh": {"千瓦时": 1.0, "kwh": 1.0, "度": 1.0, "万千瓦时": 1e4, "万kwh": 1e4, "万度": 1e4},
-    "tce": {"吨标准煤": 1.0, "吨标煤": 1.0, "tce": 1.0, "吨": 1.0, "万吨标准煤": 1e4},
+    "kwh": {
+        "千瓦时": _F(1), "kwh": _F(1), "度": _F(1), "万千瓦时": _F(10000), "万kwh": _F(10000),
+        "万度": _F(10000),
+    },
+    "tce": {"吨标准煤": _F(1), "吨标煤": _F(1), "tce": _F(1), "吨": _F(1), "万吨标准煤": _F(10000)},
 }  # fmt: skip
 
 #: Area columns and their canonical unit family ("land" → 亩, "building" → m²).
@@ -97,7 +107,13 @@ _OTHER_UNITS: dict[str, dict[str, str]] = {
     "enterprises": {"electricity_kwh": "kwh", "energy_tce": "tce"},
 }
 
-_FAMILY_LABEL = {"money": "万元", "land": "亩", "building": "平方米", "kwh": "千瓦时", "tce": "吨标准煤"}
+_FAMILY_LABEL = {
+    "money": "万元",
+    "land": "亩",
+    "building": "平方米",
+    "kwh": "千瓦时",
+    "tce": "吨标准煤",
+}
 
 _DATE_YMD = re.compile(
     r"^(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*(?:[-/.月]\s*(?P<d>\d{1,2})\s*[日号]?)?\s*月?"
@@ -107,34 +123,46 @@ _DATE_DIGITS = re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})?$")
 _SERIAL = re.compile(r"^\d{5}(?:\.\d*)?$")
 _SERIAL_MIN, _SERIAL_MAX = 20000, 80000  # 1954-10-03 … 2119-01-11
 _EXCEL_EPOCH = np.datetime64("1899-12-30", "ns")
-_ZERO_WIDTH = r"[\u200b\u200c\u200d\u2060\ufeff]"
+_ZERO_WIDTH = (
+    "[\u200b\u200c\u200d\u2060\ufeff]"  # literal characters: RE2 (pyarrow) reads no \\u escapes
+)
+
+
+_TYPE_KIND: dict[type, str] = {
+    str: "str", np.str_: "str", float: "num", int: "num", bool: "bool", np.bool_: "bool",
+    np.float64: "num", np.int64: "num", np.float32: "num", np.int32: "num",
+    _dt.datetime: "dt", _dt.date: "dt", pd.Timestamp: "dt", np.datetime64: "dt",
+    type(None): "na", type(pd.NaT): "na", type(pd.NA): "na",
+}  # fmt: skip
 
 
 def _as_series(values: object) -> pd.Series:
-    return values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
+    """A Series with a fresh RangeIndex, so label and position agree inside parsers."""
+    if isinstance(values, pd.Series):
+        return values.reset_index(drop=True)
+    return pd.Series(values, dtype=object)
+
+
+def _restore(index: pd.Index, *series: pd.Series) -> tuple[pd.Series, ...]:
+    for s in series:
+        s.index = index
+    return series
 
 
 def _kinds(values: pd.Series) -> pd.Series:
     """Classify each cell as 'na', 'bool', 'num', 'dt', 'str' or 'other'."""
-    if pd.api.types.is_bool_dtype(values.dtype):
+    dtype = values.dtype
+    if pd.api.types.is_bool_dtype(dtype):
         return pd.Series(np.where(values.isna(), "na", "bool"), index=values.index)
-    if pd.api.types.is_numeric_dtype(values.dtype):
+    if pd.api.types.is_numeric_dtype(dtype):
         return pd.Series(np.where(values.isna(), "na", "num"), index=values.index)
-    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+    if pd.api.types.is_datetime64_any_dtype(dtype):
         return pd.Series(np.where(values.isna(), "na", "dt"), index=values.index)
-    if isinstance(values.dtype, pd.StringDtype):
+    if isinstance(dtype, pd.StringDtype):
         return pd.Series(np.where(values.isna(), "na", "str"), index=values.index)
-    lookup = {
-        str: "str", float: "num", int: "num", bool: "bool", np.bool_: "bool",
-        np.float64: "num", np.int64: "num", np.float32: "num", np.int32: "num",
-        _dt.datetime: "dt", _dt.date: "dt", pd.Timestamp: "dt", np.datetime64: "dt",
-        type(None): "na", type(pd.NaT): "na", type(pd.NA): "na",
-    }  # fmt: skip
-    kinds = values.map(type).map(lambda t: lookup.get(t, "other"))
+    kinds = values.map(type).map(_TYPE_KIND).fillna("other").astype(object)
     # NaN floats are missing, not numbers.
-    num = kinds.eq("num")
-    if num.any():
-        kinds[num & values.isna()] = "na"
+    kinds[kinds.eq("num").to_numpy() & values.isna().to_numpy()] = "na"
     return kinds
 
 
@@ -210,9 +238,9 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     >>> bad.tolist()
     [False, False, True, False]
     """
+    index = values.index if isinstance(values, pd.Series) else None
     values = _as_series(values)
-    index = values.index
-    out = pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     kinds = _kinds(values)
 
     dt = kinds.eq("dt")
@@ -220,7 +248,8 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         got = pd.to_datetime(values[dt], errors="coerce")
         if getattr(got.dt, "tz", None) is not None:
             got = got.dt.tz_localize(None)
-        out[dt] = got.astype("datetime64[ns]")
+        # Ledger dates are days: a time of day (from datetime cells) is dropped.
+        out[dt] = got.astype("datetime64[ns]").dt.normalize()
 
     num = kinds.eq("num")
     if num.any():
@@ -231,30 +260,21 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     if st.any():
         text = _text(values[st])
         blank = _is_empty_text(text)
-        empty[st] = blank.to_numpy()
-        text = text[~blank]
-        m = text.str.extract(_DATE_YMD)
-        hit = m["y"].notna()
-        if hit.any():
-            day = m.loc[hit, "d"].fillna("1")
-            out[hit[hit].index] = _ymd(
-                m.loc[hit, "y"].astype(float), m.loc[hit, "m"].astype(float), day.astype(float)
-            )
-        rest = text[~hit]
-        m = rest.str.extract(_DATE_DIGITS)
-        hit2 = m["y"].notna()
-        if hit2.any():
-            day = m.loc[hit2, "d"].fillna("1")
-            out[hit2[hit2].index] = _ymd(
-                m.loc[hit2, "y"].astype(float), m.loc[hit2, "m"].astype(float), day.astype(float)
-            )
-        rest = rest[~hit2]
-        ser = rest[rest.str.match(_SERIAL).astype(bool)]
-        if len(ser):
-            out[ser.index] = _dates_from_numbers(ser.astype(float))
+        empty[blank[blank].index] = True
+        rest = text[~blank]
+        for pattern in (_DATE_YMD, _DATE_DIGITS):
+            m = rest.str.extract(pattern)
+            hit = m["y"].notna().to_numpy()
+            if hit.any():
+                m = m[hit].astype("float64").fillna({"d": 1.0})
+                out[m.index] = _ymd(m["y"], m["m"], m["d"])
+            rest = rest[~hit]
+        serial = rest[rest.str.match(_SERIAL).astype(bool)]
+        if len(serial):
+            out[serial.index] = _dates_from_numbers(serial.astype("float64"))
 
-    bad = out.isna() & ~empty
-    return out, bad.astype(bool)
+    bad = (out.isna() & ~empty).astype(bool)
+    return _restore(index, out, bad) if index is not None else (out, bad)
 
 
 def parse_quantity(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -277,14 +297,14 @@ def parse_quantity(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     >>> n.tolist()[:3], u.tolist()[:2], bad.tolist()
     ([12.5, 1234.0, -3.0], ['万元', <NA>], [False, False, False, True])
     """
+    index = values.index if isinstance(values, pd.Series) else None
     values = _as_series(values)
-    index = values.index
-    number = pd.Series(np.nan, index=index, dtype="float64")
-    unit = pd.Series(pd.NA, index=index, dtype="string")
-    bad = pd.Series(False, index=index)
+    number = pd.Series(np.nan, index=values.index, dtype="float64")
+    unit = pd.Series(pd.NA, index=values.index, dtype="string")
+    bad = pd.Series(False, index=values.index)
     kinds = _kinds(values)
 
-    num = kinds.isin(["num", "bool"])
+    num = kinds.eq("num")
     if num.any():
         number[num] = pd.to_numeric(values[num], errors="coerce").astype("float64")
 
@@ -294,16 +314,19 @@ def parse_quantity(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
         blank = _is_empty_text(text)
         text = text[~blank].str.replace(r"[\s,'_]", "", regex=True)
         m = text.str.extract(_NUMBER_RE)
-        ok = m["num"].notna()
-        val = m.loc[ok, "num"].astype("float64")
-        negative = m.loc[ok, "neg"].eq("-").fillna(False) ^ m.loc[ok, "paren"].notna()
-        val = val.where(~negative.astype(bool), -val)
-        number[val.index] = val
+        paren = m["pnum"].notna()
+        digits = m["num"].fillna(m["pnum"])
+        ok = digits.notna().to_numpy()
+        val = digits[ok].astype("float64")
+        negative = m.loc[ok, "neg"].eq("-").fillna(False).astype(bool) ^ paren[ok]
+        number[val.index] = val.where(~negative, -val)
         unit[val.index] = m.loc[ok, "unit"]
         bad[text[~ok].index] = True
 
-    bad |= kinds.isin(["dt", "other"])
-    return number, unit, bad
+    bad |= kinds.isin(["dt", "other", "bool"])
+    if index is None:
+        return number, unit, bad
+    return _restore(index, number, unit, bad)
 
 
 def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -330,10 +353,15 @@ def unit_factor(unit: str | None, family: str) -> float | None:
     >>> unit_factor("元", "money"), unit_factor("公顷", "land")
     (0.0001, 15.0)
     """
+    factor = _fraction(unit, family)
+    return None if factor is None else float(factor)
+
+
+def _fraction(unit: str | None, family: str) -> Fraction | None:
     if unit is None:
-        return 1.0
+        return Fraction(1)
     key = _text(pd.Series([unit])).iloc[0].replace(" ", "")
-    key = {"㎡": "m2", "平方米m2": "m2"}.get(key, key)
+    key = re.sub(r"^(?:金额)?单位[:：]?", "", key)
     return _FAMILIES[family].get(key)
 
 
@@ -342,16 +370,17 @@ def _convert(
 ) -> tuple[pd.Series, pd.Series]:
     """Parse and convert to the family's canonical unit; the cell unit wins over the header."""
     number, unit, bad = parse_quantity(values)
-    header = unit_factor(header_unit, family)
-    factor = pd.Series(1.0 if header is None else header, index=number.index)
+    header = _fraction(header_unit, family) or Fraction(1)
+    mul = pd.Series(float(header.numerator), index=number.index)
+    div = pd.Series(float(header.denominator), index=number.index)
     has_unit = unit.notna()
     if has_unit.any():
         table = _FAMILIES[family]
-        cell = unit[has_unit].map(lambda u: table.get(u, np.nan)).astype("float64")
-        factor[has_unit] = cell
-        unknown = cell.isna() & number[has_unit].notna()
-        bad[unknown[unknown].index] = True
-    out = (number * factor).where(~bad)
+        cell = unit[has_unit].astype(object).map(table)
+        mul[has_unit] = cell.map(lambda f: float(f.numerator), na_action="ignore").astype(float)
+        div[has_unit] = cell.map(lambda f: float(f.denominator), na_action="ignore").astype(float)
+        bad = bad | (mul.isna() & number.notna())
+    out = (number * mul / div).where(~bad)
     return out, bad
 
 
@@ -383,15 +412,16 @@ def parse_bools(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     >>> b.tolist(), bad.tolist()
     ([True, True, False, True, <NA>, <NA>], [False, False, False, False, False, True])
     """
+    index = values.index if isinstance(values, pd.Series) else None
     values = _as_series(values)
     kinds = _kinds(values)
-    text = _text(values.where(kinds.ne("na"), None).astype(object).where(kinds.ne("na"), ""))
+    text = _text(values)
     out = pd.Series(pd.NA, index=values.index, dtype="boolean")
-    out[text.isin(_TRUE).astype(bool)] = True
-    out[text.isin(_FALSE).astype(bool)] = False
+    out[text.isin(_TRUE).to_numpy(dtype=bool)] = True
+    out[text.isin(_FALSE).to_numpy(dtype=bool)] = False
     empty = kinds.eq("na") | _is_empty_text(text, _BOOL_EMPTY)
-    bad = out.isna() & ~empty
-    return out, bad.astype(bool)
+    bad = (out.isna() & ~empty).astype(bool)
+    return _restore(index, out, bad) if index is not None else (out, bad)
 
 
 def to_text(values: pd.Series) -> pd.Series:
@@ -405,6 +435,7 @@ def to_text(values: pd.Series) -> pd.Series:
     >>> to_text(pd.Series([" ＡＢ ", 640202.0, None, 1.5])).tolist()
     ['AB', '640202', <NA>, '1.5']
     """
+    index = values.index if isinstance(values, pd.Series) else None
     values = _as_series(values)
     kinds = _kinds(values)
     obj = values.astype(object).copy()
@@ -422,7 +453,10 @@ def to_text(values: pd.Series) -> pd.Series:
     obj[kinds.eq("na")] = None
     out = obj.astype("string").str.normalize("NFKC").str.replace(_ZERO_WIDTH, "", regex=True)
     out = out.str.strip()
-    return out.mask(out.eq(""), pd.NA)
+    out = out.mask(out.eq(""), pd.NA)
+    if index is not None:
+        out.index = index
+    return out
 
 
 def _where(df: pd.DataFrame, file_col: str, row_col: str) -> tuple[pd.Series, pd.Series]:
@@ -529,12 +563,13 @@ def harmonise(
                     )
                 out[column], bad = _convert(raw, unit, family)
         if bad is not None and bad.any():
+            mask = bad.to_numpy(dtype=bool)
             zh, en = _KIND_LABEL.get(kind, ("值", "value"))
             reasons = [
                 f"无法解析的{zh} {_short(v)!r} 已置空 / unparseable {en} set to empty"
-                for v in raw[bad].tolist()
+                for v in raw[mask].tolist()
             ]
-            rec.repair(files[bad].tolist(), rows[bad].tolist(), reasons, column)
+            rec.repair(files[mask].tolist(), rows[mask].tolist(), reasons, column)
             n = int(bad.sum())
             log.warn(
                 f"{input_name}.{column}: {n} 个{zh}无法解析,已置空 / {n} unparseable "
@@ -554,13 +589,14 @@ def _flag_numeric_codes(
     num = kinds.eq("num")
     if not num.any():
         return
-    v = pd.to_numeric(raw[num], errors="coerce")
+    v = pd.to_numeric(raw[num.to_numpy(dtype=bool)], errors="coerce")
     lost = v.abs() >= 1e15
     if lost.any():
-        idx = lost[lost].index
+        mask = num.to_numpy(dtype=bool).copy()
+        mask[mask] = lost.to_numpy(dtype=bool)
         rec.repair(  # type: ignore[attr-defined]
-            files[idx].tolist(),
-            rows[idx].tolist(),
+            files[mask].tolist(),
+            rows[mask].tolist(),
             "代码以数字格式保存,超过15位的数字可能已被 Excel 截断 / code stored as a number; "
             "digits beyond 15 may be lost",
             column,
