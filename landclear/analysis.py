@@ -118,9 +118,10 @@ def _evaluation_year(enterprises: pd.DataFrame, as_of: dt.date) -> int | None:
     return int(years.max()) if len(years) else None
 
 
-def _link_all(inputs: Inputs, log: QualityLog, min_score: float) -> pd.DataFrame:
+def _link_all(parcels: pd.DataFrame, inputs: Inputs, log: QualityLog,
+              min_score: float) -> pd.DataFrame:
     """Give every parcel and ledger row an ``enterprise_id`` (code, name, fuzzy)."""
-    parcels, ent = inputs.parcels, inputs.enterprises
+    ent = inputs.enterprises
     entities = build_entities(ent, parcels)
     reports = []
     ids, report = link_parcels(parcels, entities, min_score=min_score)
@@ -184,7 +185,7 @@ def analyse(inputs: Inputs, project: Project, *, progress: bool = False) -> Resu
     parcels = inputs.parcels.copy()
     parcels = _assign_parks(parcels, inputs.parks, log)
 
-    entities = _link_all(inputs, log, settings.match_min_score)
+    entities = _link_all(parcels, inputs, log, settings.match_min_score)
     ent_all = inputs.enterprises
     ent_latest = _latest_year(ent_all.dropna(subset=["enterprise_id"]), as_of)
 
@@ -212,11 +213,12 @@ def analyse(inputs: Inputs, project: Project, *, progress: bool = False) -> Resu
     parcel_mu = parcels.groupby("enterprise_id")["area_mu"].sum()
     indicators = efficiency.per_mu_indicators(ent_year, parcel_mu)
     graded = efficiency.grade_enterprises(indicators, settings.efficiency)
-    enterprises = entities.merge(ent_latest.drop(columns=[c for c in ("credit_code", "name")
-                                                            if c in ent_latest]),
-                                 on="enterprise_id", how="left")
-    enterprises = enterprises.merge(indicators.join(graded), left_on="enterprise_id",
-                                    right_index=True, how="left", suffixes=("", "_ind"))
+    evaluated = indicators.join(graded)
+    eval_cols = ["enterprise_id"] + [c for c in evaluated.columns if c not in ent_year.columns]
+    enterprises = entities.merge(
+        ent_latest.drop(columns=[c for c in ("credit_code", "name") if c in ent_latest]),
+        on="enterprise_id", how="left")
+    enterprises = enterprises.merge(evaluated[eval_cols], on="enterprise_id", how="left")
     enterprises = enterprises.merge(ent_state.drop_duplicates("enterprise_id"), on="enterprise_id",
                                     how="left", suffixes=("", "_s"))
     enterprises = enterprises.merge(tax, on="enterprise_id", how="left", suffixes=("", "_t"))

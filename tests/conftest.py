@@ -30,3 +30,19 @@ def pytest_runtest_makereport(item, call):
 @pytest.fixture(scope="session")
 def sample_dir() -> Path:
     return SAMPLE
+
+
+@pytest.fixture(scope="session")
+def sample_result():
+    """One analysis run of the shipped sample, shared by every test that reads it."""
+    from landclear.analysis import run
+
+    return run(SAMPLE / "project.toml")
+
+
+@pytest.fixture(scope="session")
+def planted() -> dict:
+    """The answers planted in the sample by ``shapefiles/make_sample.py``."""
+    import json
+
+    return json.loads((SAMPLE / "planted.json").read_text("utf-8"))

@@ -1,0 +1,106 @@
+"""The sample data end to end: every planted case is found, and nothing else."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from pyproj import Geod
+from shapely.geometry import mapping
+
+from landclear.geo import MU_M2
+
+
+def _ids(frame: pd.DataFrame, mask) -> set[str]:
+    return set(frame.loc[mask, "parcel_id"].astype(str))
+
+
+def test_quality_accounting_adds_up(sample_result, planted):
+    q = sample_result.quality
+    for name, rec in q.inputs.items():
+        assert rec.rows_read == rec.rows_used + rec.rows_rejected, name
+    parcels = q.inputs["parcels"]
+    assert parcels.rows_read == planted["counts"]["parcel_features"]
+    assert parcels.rows_used == planted["counts"]["parcel_ids"] == len(sample_result.parcels)
+    reasons = " ".join(r["reason"] for r in parcels.rejected)
+    assert "重复" in reasons  # the planted duplicate id is the one rejection
+    assert {r["row"] for r in parcels.repairs if "make_valid" in str(r["repair"]) or
+            "修复" in str(r["repair"])}, "the planted invalid ring is repaired and recorded"
+
+
+def test_idle_land_exact(sample_result, planted):
+    p = sample_result.parcels
+    assert _ids(p, p["idle"]) == set(planted["idle"])
+    by_id = p.set_index("parcel_id")
+    for pid, truth in planted["idle"].items():
+        row = by_id.loc[pid]
+        assert row["idle_type"] == truth["type"], pid
+        assert row["idle_cause"] == truth["cause"], pid
+        assert int(row["idle_years"]) == truth["idle_years"], pid
+        assert bool(row["recoverable"]) == truth["recoverable"], pid
+        assert row["idle_fee"] == pytest.approx(truth["idle_fee"], abs=1e-6), pid
+    for pid in planted["not_idle_boundary"]:
+        assert not by_id.loc[pid, "idle"], pid
+
+
+def test_three_lists_exact(sample_result, planted):
+    e = sample_result.enterprises
+    assert set(e.loc[e["stopped_2y"], "credit_code"]) == set(planted["stopped_2y"])
+    assert set(e.loc[e["tax_arrears_2y"], "credit_code"]) == set(planted["tax_arrears_2y"])
+    p = sample_result.parcels
+    assert _ids(p, p["mortgaged_idle"]) == set(planted["mortgaged_idle"])
+    on_lists = p[p["lists"] > 0].set_index("parcel_id")["lists"].astype(int).to_dict()
+    assert on_lists == planted["lists"]
+    cross = sample_result.cross_list
+    assert set(cross["credit_code"]) == set(planted["enterprise_lists"])
+    three = cross.set_index("credit_code").loc[planted["three_lists_enterprise"], "lists"]
+    assert int(three) == 3
+
+
+def test_matching_recovers_bad_codes_and_name_variants(sample_result, planted):
+    matches = pd.DataFrame(sample_result.quality.matches)
+    for bad in planted["bad_credit_code"]:
+        hit = matches[matches["record_code"] == bad["code"]]
+        assert len(hit) and hit["enterprise_id"].iloc[0] == bad["valid_code"], bad
+    for var in planted["name_variants"]:
+        assert var["credit_code"] in set(sample_result.enterprises["enterprise_id"])
+
+
+def test_parks_assigned_by_location(sample_result, planted):
+    p = sample_result.parcels.set_index("parcel_id")
+    truth = pd.Series(planted["parcel_park"])
+    assert (p.loc[truth.index, "park"] == truth).all()
+
+
+def test_area_matches_geodesic(sample_result):
+    p = sample_result.parcels.sample(200, random_state=1)
+    geod = Geod(ellps="GRS80")
+    ref = np.array([abs(geod.geometry_area_perimeter(g)[0]) for g in p.to_crs(4490).geometry])
+    assert np.allclose(p["area_mu"].to_numpy(), ref / MU_M2, rtol=1e-4)
+    assert (10000 / 15) == MU_M2
+
+
+def test_every_parcel_has_a_recommendation(sample_result):
+    p = sample_result.parcels
+    assert p["action"].notna().all() and p["action_rule"].notna().all()
+    assert (p.loc[p["recoverable"] & ~p["cleared"], "priority"] <= 2).all()
+
+
+def test_outputs_follow_contract(sample_result, tmp_path):
+    import pyogrio
+
+    written = sample_result.to_files(tmp_path, maps=False)
+    layers = {name for name, _ in pyogrio.list_layers(written["gpkg"])}
+    assert {"parcels", "enterprises", "parks"} <= layers
+    parcels = pyogrio.read_dataframe(written["gpkg"], layer="parcels")
+    required = {"parcel_id", "credit_code", "park", "area_mu", "idle", "idle_years", "idle_fee",
+                "recoverable", "stopped_2y", "tax_arrears_2y", "mortgaged_idle", "lists", "grade",
+                "low_efficiency", "action", "action_rule", "priority"}
+    assert required <= set(parcels.columns)
+    assert len(parcels) == len(sample_result.parcels)
+    quality = json.loads(written["quality"].read_text("utf-8"))
+    for rec in quality["inputs"].values():
+        assert rec["rows_read"] == rec["rows_used"] + rec["rows_rejected"]
+        assert {"files", "encoding", "crs", "rows_skipped", "rejected", "repairs"} <= set(rec)
