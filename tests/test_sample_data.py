@@ -14,6 +14,7 @@ import importlib.util
 import json
 import math
 import re
+import sys
 import tomllib
 import unicodedata
 from pathlib import Path
@@ -31,22 +32,49 @@ from pyproj import Geod
 ROOT = Path(__file__).resolve().parents[1] / "shapefiles"
 AS_OF = dt.date(2024, 6, 30)
 MU_M2 = 10000 / 15
-GOV_KEYWORDS = ("政府", "规划调整", "规划修改", "未按约定交地", "交地延迟", "政策调整", "信访",
-                "军事管制", "文物", "不可抗力")
+GOV_KEYWORDS = (
+    "政府",
+    "规划调整",
+    "规划修改",
+    "未按约定交地",
+    "交地延迟",
+    "政策调整",
+    "信访",
+    "军事管制",
+    "文物",
+    "不可抗力",
+)
 FINANCIAL = ("银行", "信用社", "农商行", "农信", "信托", "金融", "小额贷款", "财务公司", "资产管理")
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
 # Test-side header → canonical name (independent of landclear's alias table).
 CANON = {
-    "宗地代码": "parcel_id", "权利人": "owner_name", "统一社会信": "credit_code",
-    "统一社会信用代码": "credit_code", "园区": "park", "县区": "county", "宗地面积": "certified_area",
-    "供地日期": "grant_date", "约定开工": "agreed_start", "约定开工日期": "agreed_start",
-    "实际开工": "actual_start", "实际开工日期": "actual_start", "停工日期": "suspended_since",
-    "已开发面积": "developed_area", "出让价款": "land_price", "约定投资": "planned_investment",
-    "约定投资总额": "planned_investment", "已完成投资": "invested", "建筑占地": "footprint_area",
-    "建筑占地面积": "footprint_area", "总建筑面积": "floor_area", "闲置原因": "delay_cause",
-    "不动产权证": "cert_no", "不动产权证号": "cert_no",
+    "宗地代码": "parcel_id",
+    "权利人": "owner_name",
+    "统一社会信": "credit_code",
+    "统一社会信用代码": "credit_code",
+    "园区": "park",
+    "县区": "county",
+    "宗地面积": "certified_area",
+    "地类编码": "land_use",
+    "供地日期": "grant_date",
+    "约定开工": "agreed_start",
+    "约定开工日期": "agreed_start",
+    "实际开工": "actual_start",
+    "实际开工日期": "actual_start",
+    "停工日期": "suspended_since",
+    "已开发面积": "developed_area",
+    "出让价款": "land_price",
+    "约定投资": "planned_investment",
+    "约定投资总额": "planned_investment",
+    "已完成投资": "invested",
+    "建筑占地": "footprint_area",
+    "建筑占地面积": "footprint_area",
+    "总建筑面积": "floor_area",
+    "闲置原因": "delay_cause",
+    "不动产权证": "cert_no",
+    "不动产权证号": "cert_no",
 }
 
 
@@ -113,7 +141,8 @@ def read_ledger(name: str) -> tuple[openpyxl.worksheet.worksheet.Worksheet, list
 
 def geodesic_mu(geoms) -> np.ndarray:
     geod = Geod(ellps="GRS80")
-    return np.array([abs(geod.geometry_area_perimeter(g)[0]) / MU_M2 for g in geoms])
+    oriented = shapely.orient_polygons(np.asarray(geoms, dtype=object))  # holes subtract
+    return np.array([abs(geod.geometry_area_perimeter(g)[0]) / MU_M2 for g in oriented])
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -159,7 +188,9 @@ def resolve(code: object, name: object, name_to_code: dict[str, str]) -> str:
 
 def test_files_exist_sizes_and_project_file(planted):
     files = planted["files"]
-    paths = [ROOT / p for p in files["parcels"]] + [ROOT / v for k, v in files.items() if k != "parcels"]
+    paths = [ROOT / p for p in files["parcels"]] + [
+        ROOT / v for k, v in files.items() if k != "parcels"
+    ]
     assert all(p.exists() for p in paths)
     total = sum(p.stat().st_size for p in ROOT.rglob("*") if p.is_file())
     assert total <= 10 * 1024 * 1024
@@ -180,7 +211,7 @@ def test_encodings_and_ldid():
     for path, ldid in ((gx, 0x4D), (jk, 0x00)):
         head = path.with_suffix(".dbf").read_bytes()[:2000]
         assert head[29] == ldid
-        names = [head[32 + 32 * i: 43 + 32 * i].split(b"\0")[0] for i in range(19)]
+        names = [head[32 + 32 * i : 43 + 32 * i].split(b"\0")[0] for i in range(19)]
         assert names[2].decode("gbk") == "统一社会信" and len(names[2]) == 10
         with pytest.raises(UnicodeDecodeError):
             names[1].decode("utf-8")  # 权利人 in GBK is not UTF-8: detection must notice
@@ -208,8 +239,11 @@ def test_counts_ids_and_duplicates(parcels, planted):
     assert parcels["parcel_id"].nunique() == c["parcel_ids"] == len(parcels) - 1
     assert parcels.groupby("file").size().to_dict() == c["by_file"]
     assert parcels["parcel_id"].str.fullmatch(r"6402(02|05|21)\d{6}GB\d{5}").all()
-    prefix = {"parcels/gaoxin.shp": "640202", "parcels/jingkai.shp": "640205",
-              "parcels/pingluo.gpkg": "640221"}
+    prefix = {
+        "parcels/gaoxin.shp": "640202",
+        "parcels/jingkai.shp": "640205",
+        "parcels/pingluo.gpkg": "640221",
+    }
     assert (parcels["parcel_id"].str[:6] == parcels["file"].map(prefix)).all()
     dup = parcels[parcels["parcel_id"].duplicated(keep=False)]
     assert sorted(set(dup["parcel_id"])) == planted["duplicate_id"]
@@ -232,23 +266,29 @@ def test_geometry_valid_non_overlapping_and_sized(parcels, planted):
     assert ((mu >= 20) & (mu <= 80)).mean() > 0.5
     holes = ok[shapely.get_num_interior_rings(geoms) > 0]["parcel_id"].tolist()
     assert sorted(holes) == planted["holes"]
-    assert ok["area_mu"].sum() == pytest.approx(planted["area_mu"]["total"], rel=1e-9)
+    assert ok["area_mu"].sum() == pytest.approx(planted["area_mu"]["total"], abs=1e-3)
     bad = parcels[~parcels.is_valid]
-    assert bad["area_mu"].iloc[0] == pytest.approx(planted["invalid_geometry_area_mu"], rel=1e-9)
+    assert bad["area_mu"].iloc[0] == pytest.approx(planted["invalid_geometry_area_mu"], abs=1e-4)
 
 
 def test_parks_locations_and_missing_attribute(parcels, planted):
     parks = gpd.read_file(ROOT / "parks.geojson")
     assert list(parks.columns[:2]) == ["园区名称", "县区"]
-    bounds = {"石嘴山高新技术产业开发区": (106.35, 106.45, 38.95, 39.05),
-              "石嘴山经济技术开发区": (106.70, 106.85, 39.15, 39.30),
-              "平罗工业园区": (106.49, 106.62, 38.85, 38.95)}
+    bounds = {
+        "石嘴山高新技术产业开发区": (106.35, 106.45, 38.95, 39.05),
+        "石嘴山经济技术开发区": (106.70, 106.85, 39.15, 39.30),
+        "平罗工业园区": (106.49, 106.62, 38.85, 38.95),
+    }
     for name, geom in zip(parks["园区名称"], parks.geometry, strict=True):
         x0, y0, x1, y1 = geom.bounds
         bx0, bx1, by0, by1 = bounds[name]
         assert bx0 <= x0 and x1 <= bx1 and by0 <= y0 and y1 <= by1, name
-    joined = gpd.sjoin(parcels.set_geometry(parcels.representative_point()), parks.to_crs(4544),
-                       predicate="within", how="left")
+    joined = gpd.sjoin(
+        parcels.set_geometry(parcels.representative_point()),
+        parks.to_crs(4544),
+        predicate="within",
+        how="left",
+    )
     assert joined["园区名称"].notna().all()
     truth = pd.Series(planted["parcel_park"])
     one = joined.drop_duplicates("parcel_id", keep=False)
@@ -271,29 +311,40 @@ def test_idle_answers_follow_from_the_files(parcels, planted):
             not_eval.append(r.parcel_id)
             continue
         if r.actual_start is None:
-            kind = "A" if AS_OF >= add_years(agreed, 1).date() else None
-        elif (r.developed_area < r.certified_area / 3 or r.invested < 0.25 * r.planned_investment) \
-                and r.suspended_since and AS_OF >= add_years(r.suspended_since, 1).date():
+            kind = "A" if add_years(agreed, 1).date() <= AS_OF else None
+        elif (
+            (r.developed_area < r.certified_area / 3 or r.invested < 0.25 * r.planned_investment)
+            and r.suspended_since
+            and add_years(r.suspended_since, 1).date() <= AS_OF
+        ):
             kind = "B"
         else:
             kind = None
         if kind:
             gov = any(w in r.delay_cause for w in GOV_KEYWORDS)
             years = whole_years(agreed, AS_OF)
-            found[r.parcel_id] = dict(type=kind, cause="government" if gov else "enterprise",
-                                      idle_years=years, recoverable=years >= 2 and not gov,
-                                      idle_fee=0.2 * r.land_price if years >= 1 and not gov else 0.0)
+            found[r.parcel_id] = dict(
+                type=kind,
+                cause="government" if gov else "enterprise",
+                idle_years=years,
+                recoverable=years >= 2 and not gov,
+                idle_fee=0.2 * r.land_price if years >= 1 and not gov else 0.0,
+            )
     assert not_eval == planted["not_evaluable"]
     assert sorted(found) == sorted(planted["idle"])
     for pid, want in planted["idle"].items():
         got = found[pid]
         assert (got["type"], got["cause"], got["idle_years"], got["recoverable"]) == (
-            want["type"], want["cause"], want["idle_years"], want["recoverable"]), pid
+            want["type"],
+            want["cause"],
+            want["idle_years"],
+            want["recoverable"],
+        ), pid
         assert got["idle_fee"] == pytest.approx(want["idle_fee"], abs=1e-6)
     idle = planted["idle"]
     assert 20 <= sum(v["type"] == "A" for v in idle.values()) <= 35
-    assert 8 <= sum(v["type"] == "B" and v["cause"] == "enterprise" for v in idle.values())
-    assert 4 <= sum(v["cause"] == "government" for v in idle.values())
+    assert sum(v["type"] == "B" and v["cause"] == "enterprise" for v in idle.values()) >= 8
+    assert sum(v["cause"] == "government" for v in idle.values()) >= 4
     assert sum(v["agreed_start_from_grant"] for v in idle.values()) >= 4
     assert "2023-06-30" in {v["agreed_start"] for v in idle.values()}
     assert set(planted["not_idle_boundary"]) <= set(planted["not_idle"])
@@ -314,6 +365,7 @@ def test_credit_codes_on_parcels(parcels, planted):
     # the generator's check character matches published GB 32100 vectors
     spec = importlib.util.spec_from_file_location("make_sample", ROOT / "make_sample.py")
     mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # dataclasses look their module up while the class is built
     spec.loader.exec_module(mod)
     assert mod.uscc_check_char("91110000600037341") == "L"
     assert mod.uscc_check_char("91340600MA2PBM9HX") == "D"
@@ -330,8 +382,12 @@ def test_credit_codes_on_parcels(parcels, planted):
 
 
 def test_ledger_layout(planted):
-    for key, name in (("enterprises", "enterprises.xlsx"), ("tax_arrears", "tax.xlsx"),
-                      ("mortgages", "mortgages.xlsx"), ("disposals", "disposals.xlsx")):
+    for key, name in (
+        ("enterprises", "enterprises.xlsx"),
+        ("tax_arrears", "tax.xlsx"),
+        ("mortgages", "mortgages.xlsx"),
+        ("disposals", "disposals.xlsx"),
+    ):
         ws, headers, rows = read_ledger(name)
         assert "石嘴山市" in ws["A1"].value and "台账" in ws["A1"].value
         assert any(str(r.coord).startswith("A1:") for r in ws.merged_cells.ranges)
@@ -379,7 +435,7 @@ def test_enterprise_ledger_stopped_and_codes(planted, name_to_code):
     areas = pd.Series(planted["parcel_enterprise"])
     for code, value in planted["tax_per_mu_2023"].items():
         tax = latest.loc[latest["code"] == code, "实缴税金(元)"].iloc[0] / 10000
-        assert value == pytest.approx(tax / _ent_area(code, areas), rel=1e-6)
+        assert value == pytest.approx(tax / _ent_area(code, areas), abs=1e-4)
     median = (latest["实缴税金(元)"] / 10000).median()
     assert all(planted["tax_per_mu_2023"][c] > 5 for c in planted["extreme_high"])
     assert all(planted["tax_per_mu_2023"][c] < 0.05 for c in planted["extreme_low"])
@@ -398,7 +454,11 @@ def _ent_area(code: str, owner: pd.Series) -> float:
             g.append(x)
         allp = pd.concat(g, ignore_index=True).drop_duplicates("parcel_id")
         mu = geodesic_mu(shapely.make_valid(allp.geometry.values))
-        s = pd.Series(mu, index=allp["parcel_id"]).groupby(owner.reindex(allp["parcel_id"]).values).sum()
+        s = (
+            pd.Series(mu, index=allp["parcel_id"])
+            .groupby(owner.reindex(allp["parcel_id"]).values)
+            .sum()
+        )
         _AREA_CACHE.update(s.to_dict())
     return _AREA_CACHE[code]
 
@@ -406,8 +466,10 @@ def _ent_area(code: str, owner: pd.Series) -> float:
 def test_tax_ledger_answers(planted, name_to_code):
     _, _, rows = read_ledger("tax.xlsx")
     df = pd.DataFrame(rows)
-    df["code"] = [resolve(c, n, name_to_code) for c, n in zip(df["统一社会信用代码"], df["纳税人名称"],
-                                                             strict=True)]
+    df["code"] = [
+        resolve(c, n, name_to_code)
+        for c, n in zip(df["统一社会信用代码"], df["纳税人名称"], strict=True)
+    ]
     df["start"] = df["所属期起"].map(parse_date)
     amounts = df["欠税金额(元)"]
     assert amounts.map(lambda v: isinstance(v, str) and "," in v).any()
@@ -421,7 +483,9 @@ def test_tax_ledger_answers(planted, name_to_code):
     assert set(df["税种"]) >= {"城镇土地使用税", "增值税", "企业所得税", "房产税"}
     bad = [b for b in planted["bad_credit_code"] if b["ledger"] == "tax_arrears"]
     assert bad and not uscc_ok(bad[0]["code"]) and bad[0]["code"] in set(df["统一社会信用代码"])
-    assert norm_name(bad[0]["name"]) in name_to_code
+    assert bad[0]["valid_code"] not in set(df["统一社会信用代码"])  # only the name links it
+    assert name_to_code[norm_name(bad[0]["name"])] == bad[0]["valid_code"]
+    assert bad[0]["valid_code"] in planted["tax_arrears_2y"]
     variants = [v for v in planted["name_variants"] if v["ledger"] == "tax_arrears"]
     assert variants and variants[0]["variant"] in set(df["纳税人名称"])
     assert variants[0]["name"] not in set(df["纳税人名称"])
@@ -432,7 +496,10 @@ def test_mortgage_answers(parcels, planted):
     _, _, rows = read_ledger("mortgages.xlsx")
     df = pd.DataFrame(rows)
     by_cert = dict(zip(parcels["cert_no"], parcels["parcel_id"], strict=True))
-    df["pid"] = [p if p else by_cert[c] for p, c in zip(df["宗地代码"], df["不动产权证号"], strict=True)]
+    df["pid"] = [
+        by_cert[c] if pd.isna(p) else p
+        for p, c in zip(df["宗地代码"], df["不动产权证号"], strict=True)
+    ]
     assert df["宗地代码"].isna().any() and df["不动产权证号"].notna().any()
     start, end = df["抵押起始"].map(parse_date), df["抵押终止"].map(parse_date)
     active = (start <= AS_OF) & end.map(lambda e: e is None or e >= AS_OF)
@@ -466,7 +533,9 @@ def test_disposal_progress(parcels, planted):
     _, _, rows = read_ledger("disposals.xlsx")
     df = pd.DataFrame(rows)
     df["done"] = df["完成时间"].map(parse_date)
-    completed = df["处置状态"].isin(["已完成", "完成", "办结"]) & df["done"].map(lambda d: d is not None and d <= AS_OF)
+    completed = df["处置状态"].isin(["已完成", "完成", "办结"]) & df["done"].map(
+        lambda d: d is not None and d <= AS_OF
+    )
     after = df["处置状态"].isin(["已完成"]) & df["done"].map(lambda d: d is not None and d > AS_OF)
     assert sorted(df.loc[after, "宗地代码"]) == planted["progress"]["completed_after_as_of"]
     assert {"推进中", "计划"} <= set(df["处置状态"])
@@ -474,7 +543,9 @@ def test_disposal_progress(parcels, planted):
     area = parcels.drop_duplicates("parcel_id").set_index("parcel_id")["area_mu"]
     done = df[completed].copy()
     done["ent"] = done["宗地代码"].map(owner)
-    eligible = done["宗地代码"].isin(list(planted["idle"])) | done["ent"].isin(planted["stopped_2y"])
+    eligible = done["宗地代码"].isin(list(planted["idle"])) | done["ent"].isin(
+        planted["stopped_2y"]
+    )
     mu = np.where(done["处置面积(亩)"].isna(), done["宗地代码"].map(area), done["处置面积(亩)"])
     prog = planted["progress"]
     assert done["ent"].nunique() == prog["cleared_enterprises"]
@@ -486,9 +557,13 @@ def test_disposal_progress(parcels, planted):
     for park, v in prog["by_park"].items():
         sub = done["园区"] == park
         assert done.loc[sub, "ent"].nunique() == v["cleared_enterprises"]
-        assert float((mu * eligible)[sub.to_numpy()].sum()) == pytest.approx(v["cleared_mu"], abs=1e-3)
+        assert float((mu * eligible)[sub.to_numpy()].sum()) == pytest.approx(
+            v["cleared_mu"], abs=1e-3
+        )
     assert prog["monthly"][-1]["enterprises"] == prog["cleared_enterprises"]
-    assert sum(v["cleared_mu"] for v in prog["by_county"].values()) == pytest.approx(prog["cleared_mu"])
+    assert sum(v["cleared_mu"] for v in prog["by_county"].values()) == pytest.approx(
+        prog["cleared_mu"]
+    )
     bad = [b for b in planted["bad_credit_code"] if b["ledger"] == "disposals"]
     assert bad and bad[0]["code"] in set(df["统一社会信用代码"]) and not uscc_ok(bad[0]["code"])
 
@@ -514,7 +589,8 @@ def test_buildings_inside_parcels_and_coverage(parcels, planted):
     planar = b.area.groupby(j["parcel_id"]).sum()
     assert np.allclose(planar, attr[planar.index], rtol=1e-3)
     assert sorted(set(ok["parcel_id"]) - set(cov.index)) == sorted(
-        set(planted["no_buildings"]) - set(planted["invalid_geometry"]))
+        set(planted["no_buildings"]) - set(planted["invalid_geometry"])
+    )
 
 
 def test_built_up_raster(parcels, planted):
@@ -531,10 +607,13 @@ def test_built_up_raster(parcels, planted):
     low = ok[ok["parcel_id"].isin(idle_a)]
     rng = np.random.default_rng(0)
     special = set(planted["idle"]) | set(planted["not_idle"]) | set(planted["not_evaluable"])
-    built = ok[~ok["parcel_id"].isin(list(special))].iloc[rng.choice(len(ok) - 60, 150, replace=False)]
+    built = ok[~ok["parcel_id"].isin(list(special))].iloc[
+        rng.choice(len(ok) - 60, 150, replace=False)
+    ]
     with rasterio.open(ROOT / "built_up.tif") as src:
-        res_low = exact_extract(src, low[["parcel_id", "geometry"]], "mean", include_cols=["parcel_id"],
-                                output="pandas")
+        res_low = exact_extract(
+            src, low[["parcel_id", "geometry"]], "mean", include_cols=["parcel_id"], output="pandas"
+        )
         res_built = exact_extract(src, built[["parcel_id", "geometry"]], "mean", output="pandas")
     assert len(res_low) == len(idle_a) and (res_low["mean"] < 0.1).all()
     assert (res_built["mean"] >= 0.42).all() and (res_built["mean"] <= 0.9).all()
@@ -544,10 +623,13 @@ def test_built_up_raster(parcels, planted):
 def test_generator_is_deterministic(tmp_path):
     spec = importlib.util.spec_from_file_location("make_sample_det", ROOT / "make_sample.py")
     mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # dataclasses look their module up while the class is built
     spec.loader.exec_module(mod)
     mod.main(["--out", str(tmp_path)])
     for p in sorted(tmp_path.rglob("*")):
         if p.is_file():
             mine = ROOT / p.relative_to(tmp_path)
-            assert hashlib.sha256(p.read_bytes()).hexdigest() == \
-                hashlib.sha256(mine.read_bytes()).hexdigest(), p.name
+            assert (
+                hashlib.sha256(p.read_bytes()).hexdigest()
+                == hashlib.sha256(mine.read_bytes()).hexdigest()
+            ), p.name
