@@ -127,6 +127,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "night_light_mean": ("夜间灯光均值", "Night lights (mean)"),
     "ndvi_mean": ("NDVI均值", "NDVI (mean)"),
     "evidence_flags": ("遥感核查提示", "Remote-sensing flags"),
+    "enterprise_status": ("企业生产状态", "Enterprise status"),
 }
 
 YES_NO = {True: ("是", "yes"), False: ("否", "no")}

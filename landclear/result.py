@@ -157,6 +157,14 @@ class Result:
             ("亩均效益评价" if lang == "zh" else "Grading", self.enterprises[ent_cols]),
             ("园区指标" if lang == "zh" else "Parks", self.parks),
         ]
+        if "evidence_flags" in p:
+            flagged = p["evidence_flags"].fillna("").astype(str) != ""
+            ev_cols = [c for c in ("parcel_id", "owner_name", "park", "area_mu", "grant_date",
+                                   "built_up_frac", "ndvi_mean", "night_light_mean",
+                                   "enterprise_status", "idle", "evidence_flags",
+                                   "evidence_reason") if c in p]
+            sheets.append(("遥感核查" if lang == "zh" else "Imagery evidence",
+                           pd.DataFrame(p.loc[flagged, ev_cols])))
         for name, frame in self.extras.get("sheets", []):
             sheets.append((name, frame))
         sheets.append(("匹配核对" if lang == "zh" else "Matches", pd.DataFrame(self.quality.matches)))
