@@ -15,6 +15,8 @@ import pandas as pd
 from landclear.ids import is_industrial_land_use
 from landclear.loading import Inputs, load_inputs
 from landclear.match import build_entities, link_parcels, link_to_entities, report_records
+from landclear.progress import DONE_STATUS
+from landclear.progress import attach as attach_progress
 from landclear.project import Project, load_project
 from landclear.quality import QualityLog
 from landclear.result import Result
@@ -26,7 +28,6 @@ from landclear.rules.evidence import evidence
 from landclear.schema import SOURCE_FILE, SOURCE_ROW
 
 COUNTY_BY_CODE = {"640202": "大武口区", "640205": "惠农区", "640221": "平罗县", "640200": "石嘴山市"}
-DONE_STATUS = ("已完成", "完成", "办结", "已办结", "已处置", "completed", "done")
 
 
 def run(
@@ -278,6 +279,7 @@ def analyse(inputs: Inputs, project: Project, *, progress: bool = False) -> Resu
         evaluation_year=year,
     )
     _check_certified_area(result, settings.area_tolerance)
+    attach_progress(result)  # progress.json/png and the progress sheets (DOMAIN §8)
     return result
 
 

@@ -78,7 +78,7 @@ def validate(project: str, out: str) -> None:
 
 
 def _run_and_write(project: str | Path, out: str, *, maps: bool, reports: bool,
-                   engine: str | None = None, scheduler: str | None = None) -> None:
+                   engine: str | None = None, scheduler: str | None = None):
     from landclear.api import run_project
 
     result, written = run_project(project, out, maps=maps, reports=reports, engine=engine,
@@ -88,6 +88,7 @@ def _run_and_write(project: str | Path, out: str, *, maps: bool, reports: bool,
     _echo_quality(result.quality)
     for kind, path in written.items():
         click.echo(f"写出 wrote {kind}: {path}")
+    return result
 
 
 @main.command()
@@ -113,4 +114,18 @@ def demo(out: str) -> None:
     """Run everything on the shipped Shizuishan sample data."""
     project = sample_project()
     click.echo(f"示例项目 sample project: {project}")
-    _run_and_write(project, out, maps=True, reports=True)
+    result = _run_and_write(project, out, maps=True, reports=True)
+    from landclear.reports.bulletin import write_bulletin
+
+    for kind, path in write_bulletin(result, Path(out) / "bulletin").items():
+        click.echo(f"写出 wrote bulletin {kind}: {path}")
+
+
+def _register_plugins() -> None:
+    """Verbs that live beside their feature modules."""
+    from landclear.progress import register_cli as progress_cli
+
+    progress_cli(main)
+
+
+_register_plugins()

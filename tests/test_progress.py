@@ -31,71 +31,112 @@ E_CODE = "91340600MA2PBM9HXD"  # a valid credit code (DOMAIN §4)
 def hand_made(tmp_path: Path, disposals: pd.DataFrame | None = None, **targets) -> Result:
     """A small Result: 5 parcels, 5 enterprises, 7 disposals (see test docstrings)."""
     project = load_project(
-        {"as_of": "2024-06-30", "city": "测试市", "inputs": {},
-         "targets": {"enterprises": 10, "mu": 100, "deadline": "2024-12-31", **targets}},
-        base_dir=tmp_path)
-    parcels = gpd.GeoDataFrame({
-        "parcel_id": ["P1", "P2", "P3", "P4", "P5"],
-        "owner_name": ["甲公司", "甲公司", "乙公司", "丙公司", "丁公司"],
-        "enterprise_id": ["A", "A", "B", "C", "D"],
-        "park": ["一园", "二园", "一园", "二园", "一园"],
-        "county": ["甲县", "乙县", "甲县", "乙县", "甲县"],
-        "land_use": ["0601"] * 5,
-        "land_use_industrial": [True] * 5,
-        "area_mu": [10.0, 20.0, 30.0, 40.0, 5.0],
-        "idle": [True, False, False, False, True],
-        "recoverable": [True, False, False, False, False],
-        "low_efficiency": [False, True, False, False, False],
-        "stopped_2y": [False, False, True, False, False],
-        "mortgaged_idle": [False] * 5,
-        "lists": [0, 0, 1, 0, 0],
-        "grade": ["C", "D", "C", "A", "B"],
-        "action": ["收回"] * 5,
-        "action_rule": ["R1"] * 5,
-        "priority": [1, 2, 3, 4, 5],
-        "tax_arrears_2y": [False] * 5,
-        "cleared": [False] * 5,
-        "idle_years": [2, 0, 0, 0, 1],
-        "source_file": ["parcels.shp"] * 5,
-        "source_row": [1, 2, 3, 4, 5],
-    }, geometry=[box(i, 0, i + 0.5, 0.5) for i in range(5)], crs="EPSG:4490")
-    enterprises = pd.DataFrame({
-        "enterprise_id": ["A", "B", "C", "D", E_CODE],
-        "name": ["甲公司", "乙公司", "丙公司", "丁公司", "戊公司"],
-        "above_scale": [True, True, True, False, True],
-        "industry_code": ["C33", "C30", "C33", "C25", "C31"],
-        "land_mu": [30.0, 30.0, 40.0, 5.0, 0.0],
-        "grade": ["D", "C", "A", "D", "T"],
-        "low_efficiency": [True, True, False, True, False],
-        "stopped_2y": [False, True, False, False, True],
-        "tax_arrears_2y": [False] * 5,
-    })
+        {
+            "as_of": "2024-06-30",
+            "city": "测试市",
+            "inputs": {},
+            "targets": {"enterprises": 10, "mu": 100, "deadline": "2024-12-31", **targets},
+        },
+        base_dir=tmp_path,
+    )
+    parcels = gpd.GeoDataFrame(
+        {
+            "parcel_id": ["P1", "P2", "P3", "P4", "P5"],
+            "owner_name": ["甲公司", "甲公司", "乙公司", "丙公司", "丁公司"],
+            "enterprise_id": ["A", "A", "B", "C", "D"],
+            "park": ["一园", "二园", "一园", "二园", "一园"],
+            "county": ["甲县", "乙县", "甲县", "乙县", "甲县"],
+            "land_use": ["0601"] * 5,
+            "land_use_industrial": [True] * 5,
+            "area_mu": [10.0, 20.0, 30.0, 40.0, 5.0],
+            "idle": [True, False, False, False, True],
+            "recoverable": [True, False, False, False, False],
+            "low_efficiency": [False, True, False, False, False],
+            "stopped_2y": [False, False, True, False, False],
+            "mortgaged_idle": [False] * 5,
+            "lists": [0, 0, 1, 0, 0],
+            "grade": ["C", "D", "C", "A", "B"],
+            "action": ["收回"] * 5,
+            "action_rule": ["R1"] * 5,
+            "priority": [1, 2, 3, 4, 5],
+            "tax_arrears_2y": [False] * 5,
+            "cleared": [False] * 5,
+            "idle_years": [2, 0, 0, 0, 1],
+            "source_file": ["parcels.shp"] * 5,
+            "source_row": [1, 2, 3, 4, 5],
+        },
+        geometry=[box(i, 0, i + 0.5, 0.5) for i in range(5)],
+        crs="EPSG:4490",
+    )
+    enterprises = pd.DataFrame(
+        {
+            "enterprise_id": ["A", "B", "C", "D", E_CODE],
+            "name": ["甲公司", "乙公司", "丙公司", "丁公司", "戊公司"],
+            "above_scale": [True, True, True, False, True],
+            "industry_code": ["C33", "C30", "C33", "C25", "C31"],
+            "land_mu": [30.0, 30.0, 40.0, 5.0, 0.0],
+            "grade": ["D", "C", "A", "D", "T"],
+            "low_efficiency": [True, True, False, True, False],
+            "stopped_2y": [False, True, False, False, True],
+            "tax_arrears_2y": [False] * 5,
+        }
+    )
     if disposals is None:
-        disposals = pd.DataFrame({
-            "parcel_id": ["P1", "P2", "P3", "P4", "P5", None, None],
-            "enterprise_id": ["A", "A", "B", "C", "D", None, None],
-            "credit_code": [None, None, None, None, None, E_CODE, None],
-            "name": [None, None, None, None, None, None, "己 公司（分厂）"],
-            "method": ["协议收回", "整体腾退", "政府收储", "兼并重组", "依法处置", "政府收储", "兼并重组"],
-            "status": ["已完成", "办结", "已完成", "已完成", "推进中", "已处置", " 完成 "],
-            "completed_on": pd.to_datetime(["2022-05-10", "2023-01-15", "2024-07-01",
-                                            "2023-06-01", None, "2024-02-01", "2021-12-01"]),
-            "area_mu": [8.0, None, 30.0, 40.0, 5.0, 12.0, 3.0],
-        })
-    years = pd.DataFrame({
-        "enterprise_id": ["A", "C", "A", "C"],
-        "year": [2022, 2022, 2023, 2023],
-        "investment": [3000.0, 8000.0, 3600.0, 9000.0],
-        "output_value": [1500.0, 6000.0, 1800.0, 7000.0],
-        "tax_paid": [60.0, 300.0, 90.0, 320.0],
-    })
-    return Result(project=project, parcels=parcels, enterprises=enterprises, parks=pd.DataFrame({"park": ["一园", "二园"]}),
-                  cross_list=pd.DataFrame({"enterprise_id": ["B"]}), quality=QualityLog(), disposals=disposals,
-                  enterprise_years=years)
+        disposals = pd.DataFrame(
+            {
+                "parcel_id": ["P1", "P2", "P3", "P4", "P5", None, None],
+                "enterprise_id": ["A", "A", "B", "C", "D", None, None],
+                "credit_code": [None, None, None, None, None, E_CODE, None],
+                "name": [None, None, None, None, None, None, "己 公司（分厂）"],
+                "method": [
+                    "协议收回",
+                    "整体腾退",
+                    "政府收储",
+                    "兼并重组",
+                    "依法处置",
+                    "政府收储",
+                    "兼并重组",
+                ],
+                "status": ["已完成", "办结", "已完成", "已完成", "推进中", "已处置", " 完成 "],
+                "completed_on": pd.to_datetime(
+                    [
+                        "2022-05-10",
+                        "2023-01-15",
+                        "2024-07-01",
+                        "2023-06-01",
+                        None,
+                        "2024-02-01",
+                        "2021-12-01",
+                    ]
+                ),
+                "area_mu": [8.0, None, 30.0, 40.0, 5.0, 12.0, 3.0],
+            }
+        )
+    years = pd.DataFrame(
+        {
+            "enterprise_id": ["A", "C", "A", "C"],
+            "year": [2022, 2022, 2023, 2023],
+            "investment": [3000.0, 8000.0, 3600.0, 9000.0],
+            "output_value": [1500.0, 6000.0, 1800.0, 7000.0],
+            "tax_paid": [60.0, 300.0, 90.0, 320.0],
+        }
+    )
+    return Result(
+        project=project,
+        parcels=parcels,
+        enterprises=enterprises,
+        parks=pd.DataFrame({"park": ["一园", "二园"]}),
+        cross_list=pd.DataFrame({"enterprise_id": ["B"]}),
+        quality=QualityLog(),
+        disposals=disposals,
+        enterprise_years=years,
+    )
 
 
 def test_status_classes():
-    got = status_class(pd.Series(["已完成", "办结", "已办结", "已处置", "完成", "推进中", "计划", "?"]))
+    got = status_class(
+        pd.Series(["已完成", "办结", "已办结", "已处置", "完成", "推进中", "计划", "?"])
+    )
     assert got.tolist() == ["completed"] * 5 + ["ongoing", "planned", "other"]
 
 
@@ -110,8 +151,11 @@ def test_hand_made_counts(tmp_path):
     assert t.loc[t["parcel_id"] == "P3", "done"].item() is False  # 2024-07-01 > as_of
     assert t.loc[t["parcel_id"] == "P4", "mu_counted"].item() == 0.0
     assert t["ent_key"].iloc[6] == "N:己公司(分厂)"
-    assert p.by_park.set_index("park")["mu"].to_dict() == {"一园": 8.0, "二园": 20.0,
-                                                          "园区外": 12.0}
+    assert p.by_park.set_index("park")["mu"].to_dict() == {
+        "一园": 8.0,
+        "二园": 20.0,
+        "园区外": 12.0,
+    }
     by_park_e = p.by_park.set_index("park")["enterprises"].to_dict()
     # 甲 counts once, in the park of its first completion (P1, 一园).
     assert by_park_e == {"一园": 1, "二园": 1, "园区外": 2}
@@ -179,8 +223,19 @@ def test_json_and_sheets(tmp_path):
     assert isinstance(p, Progress) and result.extras["progress"] is p
     written = write_progress(result, tmp_path / "out")
     data = json.loads(written["progress"].read_text("utf-8"))
-    for key in ("as_of", "cleared_enterprises", "cleared_mu", "target_enterprises", "target_mu",
-                "monthly", "by_park", "by_county", "pace", "milestones", "park_years"):
+    for key in (
+        "as_of",
+        "cleared_enterprises",
+        "cleared_mu",
+        "target_enterprises",
+        "target_mu",
+        "monthly",
+        "by_park",
+        "by_county",
+        "pace",
+        "milestones",
+        "park_years",
+    ):
         assert key in data
     assert data["as_of"] == "2024-06-30" and data["cleared_mu"] == 40
     assert data["by_county"]["甲县"]["mu"] == 8
@@ -201,7 +256,7 @@ def test_json_and_sheets(tmp_path):
 
 def test_formula_text_in_ledger_stays_text(tmp_path):
     result = hand_made(tmp_path)
-    result.disposals.loc[0, "method"] = "=HYPERLINK(\"http://x\",\"y\")"
+    result.disposals.loc[0, "method"] = '=HYPERLINK("http://x","y")'
     attach(result)
     path = result.to_files(tmp_path / "o", maps=False)["workbook"]
     import openpyxl
@@ -264,5 +319,8 @@ def test_sample_planted_monthly(sample):
     assert p.pace["months_left"] == 6
     remaining = 4000 - planted["cleared_mu"]
     assert p.pace["mu"]["needed_per_month"] == pytest.approx(remaining / 6, abs=1e-3)
-    assert math.isclose(p.pace["enterprises"]["needed_per_month"],
-                        (80 - planted["cleared_enterprises"]) / 6, abs_tol=1e-3)
+    assert math.isclose(
+        p.pace["enterprises"]["needed_per_month"],
+        (80 - planted["cleared_enterprises"]) / 6,
+        abs_tol=1e-3,
+    )

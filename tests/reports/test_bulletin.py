@@ -1,0 +1,172 @@
+"""The half-year bulletin (landclear.reports.bulletin): HTML + PDF, escaping, changes, CLI."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import click
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import landclear.analysis
+from landclear.history import snapshot
+from landclear.progress import compute_progress, register_cli
+from landclear.reports.bulletin import bulletin_context, write_bulletin
+
+ROOT = Path(__file__).resolve().parents[2]
+EVIL = "<img src=x onerror=alert(1)>${alert(2)}"
+
+
+@pytest.fixture(scope="module")
+def result():
+    return landclear.analysis.run(ROOT / "shapefiles" / "project.toml")
+
+
+@pytest.fixture(scope="module")
+def planted():
+    return json.loads((ROOT / "shapefiles" / "planted.json").read_text("utf-8"))["progress"]
+
+
+def test_html_and_pdf(result, planted, tmp_path):
+    written = write_bulletin(result, tmp_path, store=tmp_path / "none.sqlite")
+    html = written["html"].read_text("utf-8")
+    assert "石嘴山市闲置低效工业用地清理工作2024年上半年进展通报" in html
+    assert f"{planted['cleared_enterprises']} / 80" in html
+    assert f"{planted['cleared_mu']:,.1f} / 4,000" in html
+    assert "尚无历史快照" in html
+    assert html.count("data:image/png;base64,") == 2
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(written["pdf"]), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert "进展通报" in text and "按园区" in text and "平罗工业园区" in text
+    fonts = subprocess.run(
+        ["pdffonts", str(written["pdf"])], check=True, capture_output=True, text=True
+    ).stdout
+    assert "Noto-Sans-CJK-SC" in fonts.replace(" ", "-")
+    assert written["progress_png"].exists() and written["park_indicators_svg"].exists()
+
+
+def test_tables_match_independent_counts(result, planted):
+    ctx = bulletin_context(result, store=Path("/nonexistent/h.sqlite"))
+    p = result.parcels
+    behind = p[p["recoverable"] & ~p["cleared"]]
+    assert ctx["counts"]["recoverable"] == len(behind)
+    rows = ctx["tables"]["recoverable"]["rows"]
+    assert {r[0] for r in rows} == set(behind["parcel_id"].head(60)) or len(behind) > 60
+    by_park = {r[0]: r for r in ctx["tables"]["by_park"]["rows"]}
+    for park, want in planted["by_park"].items():
+        assert by_park[park][1] == str(want["cleared_enterprises"])
+        assert by_park[park][2] == f"{want['cleared_mu']:,.2f}"
+    lists = dict(ctx["tables"]["lists"]["rows"])
+    assert lists["停产两年以上工业企业清单"] == str(int(result.enterprises["stopped_2y"].sum()))
+
+
+def test_changes_since_previous_snapshot(result, tmp_path):
+    """A snapshot where one enterprise's only completion was still under way → newly cleared."""
+    table = compute_progress(result).disposals
+    done = table[table["done"]]
+    once = done.groupby("ent_key").filter(lambda g: len(g) == 1).iloc[0]
+    before = result.disposals.copy()
+    before.loc[before["source_row"] == once["source_row"], "status"] = "推进中"
+    earlier = dataclasses.replace(result, disposals=before, extras={})
+    store = tmp_path / "h.sqlite"
+    snapshot(earlier, store=store, label="2023H2")
+    html = write_bulletin(result, tmp_path / "out", store=store, pdf=False)["html"].read_text(
+        "utf-8"
+    )
+    assert "快照 1(2023H2)" in html
+    section = html.split("新出清企业", 2)[2] if html.count("新出清企业") >= 2 else ""
+    assert once["ent_key"] in section
+    assert "新完成处置" in html
+
+
+def test_untrusted_text_is_escaped(result, tmp_path):
+    parcels = result.parcels.copy()
+    first = parcels.index[parcels["recoverable"] & ~parcels["cleared"]][0]
+    parcels.loc[first, "owner_name"] = EVIL
+    evil = dataclasses.replace(
+        result,
+        parcels=parcels,
+        extras={
+            "scenario_tables": [
+                (
+                    "<b>加快收储</b>",
+                    pd.DataFrame({"企业": ["<script>alert(3)</script>"], "面积": [1.5]}),
+                )
+            ]
+        },
+    )
+    html = write_bulletin(evil, tmp_path, store=tmp_path / "x.sqlite", pdf=False)["html"]
+    text = html.read_text("utf-8")
+    assert "<img src=x" not in text and "<script>alert" not in text and "<b>加快收储" not in text
+    assert "&lt;img src=x onerror=alert(1)&gt;${alert(2)}" in text
+    assert "&lt;b&gt;加快收储&lt;/b&gt;" in text
+
+
+@pytest.mark.browser
+def test_escaped_text_renders_inert_in_chromium(result, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    parcels = result.parcels.copy()
+    first = parcels.index[parcels["recoverable"] & ~parcels["cleared"]][0]
+    parcels.loc[first, "owner_name"] = EVIL
+    evil = dataclasses.replace(result, parcels=parcels, extras={})
+    html = write_bulletin(evil, tmp_path, store=tmp_path / "x.sqlite", pdf=False)["html"]
+    dialogs: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        page = browser.new_page()
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(html.as_uri())
+        page.wait_for_timeout(300)
+        body = page.inner_text("body")
+        images = page.eval_on_selector_all("img", "els => els.map(e => e.src.slice(0, 22))")
+        browser.close()
+    assert dialogs == []
+    assert EVIL in body  # shown as text
+    assert images == ["data:image/png;base64,"] * 2
+
+
+def test_cli_snapshot_changes_bulletin(tmp_path):
+    work = tmp_path / "shapefiles"
+    shutil.copytree(
+        ROOT / "shapefiles",
+        work,
+        ignore=shutil.ignore_patterns("*.sqlite*", "make_sample.py", "__pycache__"),
+    )
+    group = click.Group("landclear")
+    register_cli(group)
+    runner = CliRunner()
+    project = str(work / "project.toml")
+    r = runner.invoke(group, ["snapshot", project, "--label", "H1"])
+    assert r.exit_code == 0, r.output
+    assert (work / "landclear-history.sqlite").exists()
+    # --until names a snapshot, so no second run is needed: H1 against itself is empty.
+    r = runner.invoke(
+        group, ["changes", project, "--since", "H1", "--until", "H1", "--out", str(tmp_path / "ch")]
+    )
+    assert r.exit_code == 0, r.output
+    assert "新出清企业: 0" in r.output
+    assert (tmp_path / "ch" / "changes.xlsx").exists()
+    r = runner.invoke(group, ["changes", project, "--since", "nope", "--until", "H1"])
+    assert r.exit_code == 2 and "找不到快照" in r.output
+    r = runner.invoke(group, ["bulletin", "--help"])
+    assert r.exit_code == 0 and "--out" in r.output and "--since" in r.output

@@ -1,0 +1,73 @@
+"""Progress charts (landclear.charts): real CJK font, PNG and SVG, inline Figures."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pytest
+from matplotlib.figure import Figure
+
+from landclear.charts import burnup_figure, park_bars_figure, progress_charts, progress_figure
+from landclear.progress import compute_progress
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def progress():
+    import landclear.analysis
+
+    return compute_progress(landclear.analysis.run(ROOT / "shapefiles" / "project.toml"))
+
+
+def test_charts_written_without_missing_glyphs(progress, tmp_path):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        written = progress_charts(progress, tmp_path)
+    glyph = [str(w.message) for w in caught if "Glyph" in str(w.message)]
+    assert glyph == []
+    assert written["progress_png"] == tmp_path / "progress.png"
+    for key in ("progress", "burnup_enterprises", "burnup_mu", "park_indicators"):
+        png, svg = written[f"{key}_png"], written[f"{key}_svg"]
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert png.stat().st_size > 20_000, key  # a real drawing, not an empty canvas
+        text = svg.read_text("utf-8")
+        assert text.lstrip().startswith("<?xml") and "<svg" in text
+
+
+def test_png_has_drawn_content(progress, tmp_path):
+    import numpy as np
+    from matplotlib.image import imread
+
+    img = imread(progress_charts(progress, tmp_path)["burnup_mu_png"])
+    # Far from blank: many distinct colours and a good share of non-white pixels.
+    rgb = (img[..., :3] * 255).astype(int).reshape(-1, 3)
+    assert len(np.unique(rgb, axis=0)) > 50
+    assert (rgb.sum(axis=1) < 700).mean() > 0.03
+
+
+def test_figures_for_jupyter(progress):
+    for fig in (
+        burnup_figure(progress, "enterprises"),
+        burnup_figure(progress, "mu"),
+        park_bars_figure(progress),
+        progress_figure(progress),
+    ):
+        assert isinstance(fig, Figure)
+    ax = burnup_figure(progress, "mu").axes[0]
+    # Target line at 4000 and the cumulative line ending at the cleared mu.
+    ys = [line.get_ydata() for line in ax.get_lines()]
+    assert any(len(y) == 2 and y[0] == y[1] == 4000 for y in ys)
+    assert any(abs(float(y[-1]) - progress.cleared_mu) < 1e-6 for y in ys)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any("按期完成所需进度" in t for t in labels)
+    with pytest.raises(ValueError):
+        burnup_figure(progress, "parcels")
+
+
+def test_english_labels(progress):
+    import dataclasses
+
+    fig = burnup_figure(dataclasses.replace(progress, language="en"), "enterprises")
+    assert fig.axes[0].get_title() == "Long-stopped enterprises cleared"
