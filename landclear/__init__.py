@@ -40,7 +40,7 @@ _LAZY = {
     "read_ledger": ("landclear.io.ledgers", "read_ledger"),
     "zonal_stats": ("landclear.raster", "zonal_stats"),
     "scenario": ("landclear.scenario", "scenario"),
-    "plan_clearance": ("landclear.scenario", "plan_clearance"),
+    "plan_clearance": ("landclear.optimize", "plan_clearance"),
     "compute_progress": ("landclear.progress", "compute_progress"),
     "snapshot": ("landclear.history", "snapshot"),
     "changes": ("landclear.history", "changes"),

@@ -262,7 +262,8 @@ def analyse(inputs: Inputs, project: Project, *, progress: bool = False) -> Resu
         else pd.Series(True, index=parcels.index)
     )
     targets = {str(y): t for y, t in project.targets.per_mu.items()}
-    park_table = parks.park_indicators(parcels, ent_year, targets, as_of.year)
+    # Land outside every park is not park land (DOMAIN §5.7): keep it out of the park table.
+    park_table = parks.park_indicators(parcels[parcels["in_park"]], ent_year, targets, as_of.year)
     cross = lists.cross_list(parcels, enterprises)
     result = Result(
         project=project,
@@ -280,6 +281,12 @@ def analyse(inputs: Inputs, project: Project, *, progress: bool = False) -> Resu
     )
     _check_certified_area(result, settings.area_tolerance)
     attach_progress(result)  # progress.json/png and the progress sheets (DOMAIN §8)
+    if project.scenarios:
+        from landclear.scenario import scenario_layers, scenario_sheets, scenario_tables
+
+        result.extras.setdefault("sheets", []).extend(scenario_sheets(result))
+        result.extras["map_layers"] = scenario_layers(result)
+        result.extras["scenario_tables"] = scenario_tables(result)
     return result
 
 

@@ -124,8 +124,10 @@ def demo(out: str) -> None:
 def _register_plugins() -> None:
     """Verbs that live beside their feature modules."""
     from landclear.progress import register_cli as progress_cli
+    from landclear.scenario import register_cli as scenario_cli
 
     progress_cli(main)
+    scenario_cli(main)
 
 
 _register_plugins()

@@ -2005,6 +2005,18 @@ built_up = "built_up.tif"
 credit_code = "统一社会信"
 footprint_area = "建筑占地"
 cert_no = "不动产权证"
+
+# What-if scenarios (issue 8): shown in the workbook, the maps and the bulletin.
+[scenarios.recommended_2024]
+title = "推荐处置对2024年目标的影响"
+clear = "recommended"
+relet = "target"
+year = 2024
+
+[scenarios.least_land_2024]
+title = "2024年达标最少腾退方案"
+plan = true
+year = 2024
 """
 
 

@@ -1,0 +1,490 @@
+"""What-if scenarios (issue 8): hand-computed parks, selectors, named scenarios, CLI, sample."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+from pathlib import Path
+
+import click
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from shapely.geometry import box
+
+from landclear.errors import LandclearError, ProjectError
+from landclear.optimize import plan_clearance
+from landclear.project import Project, Targets
+from landclear.quality import QualityLog
+from landclear.result import Result
+from landclear.rules.parks import park_indicators
+from landclear.scenario import (
+    SelectorError,
+    parcel_contributions,
+    parse_relet,
+    register_cli,
+    run_named,
+    safe_file_stem,
+    scenario,
+    scenario_layers,
+    scenario_sheets,
+    scenario_tables,
+    select_parcels,
+    write_scenario,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+PLAN_2024 = {2024: {"investment": 185.0, "output": 175.0, "tax": 8.0}}
+
+
+def make_result(
+    parcels: dict, figures: dict, *, scenarios: dict | None = None, per_mu: dict | None = None
+) -> Result:
+    """A real Result built from small tables (no pipeline run)."""
+    n = len(parcels["parcel_id"])
+    defaults = {
+        "owner_name": [f"企业{i}" for i in range(n)],
+        "idle": [False] * n,
+        "low_efficiency": [False] * n,
+        "lists": [0] * n,
+        "grade": ["B"] * n,
+        "action": ["继续监管"] * n,
+        "stopped_2y": [False] * n,
+        "cleared": [False] * n,
+        "land_use_industrial": [True] * n,
+    }
+    data = {**defaults, **parcels}
+    gdf = gpd.GeoDataFrame(
+        data,
+        geometry=[box(106 + i * 0.01, 39, 106.005 + i * 0.01, 39.005) for i in range(n)],
+        crs="EPSG:4490",
+    )
+    gdf["parcel_id"] = gdf["parcel_id"].astype("string")
+    gdf["park"] = gdf["park"].astype("string")
+    years = pd.DataFrame(figures)
+    project = Project(
+        base_dir=Path("."),
+        as_of=dt.date(2024, 6, 30),
+        targets=Targets(per_mu=per_mu or PLAN_2024),
+        scenarios=scenarios or {},
+    )
+    latest = years[years["year"] == years["year"].max()]
+    targets = {str(y): t for y, t in project.targets.per_mu.items()}
+    parks = park_indicators(gdf, latest, targets, 2024)
+    return Result(
+        project=project,
+        parcels=gdf,
+        enterprises=pd.DataFrame({"enterprise_id": latest["enterprise_id"]}),
+        parks=parks,
+        cross_list=pd.DataFrame(),
+        quality=QualityLog(),
+        enterprise_years=years,
+    )
+
+
+@pytest.fixture
+def three():
+    """Park 甲 with three parcels (E2 owns two of them) and park 乙 with one.
+
+    Figures (万元, ledger year 2023; the 2022 rows must not be used):
+    E1 1000 / 500 / 20 on p1 (10 mu), E2 10000 / 9000 / 450 on p2 (20 mu) + p3 (30 mu),
+    E3 8000 / 8000 / 400 on p4 (40 mu, 乙) and p5 (10 mu, 乙, not industrial: ignored).
+    """
+    parcels = {
+        "parcel_id": ["p1", "p2", "p3", "p4", "p5"],
+        "park": ["甲", "甲", "甲", "乙", "乙"],
+        "area_mu": [10.0, 20.0, 30.0, 40.0, 10.0],
+        "enterprise_id": ["E1", "E2", "E2", "E3", "E3"],
+        "land_use_industrial": [True, True, True, True, False],
+        "idle": [True, False, False, False, False],
+        "stopped_2y": [True, False, False, False, False],
+        "lists": [1, 0, 0, 0, 0],
+        "grade": ["D", "C", "C", "A", "A"],
+        "action": ["无偿收回", "改造提升", "改造提升", "继续监管", "继续监管"],
+    }
+    figures = {
+        "enterprise_id": ["E1", "E2", "E3", "E1", "E2", "E3"],
+        "year": [2023, 2023, 2023, 2022, 2022, 2022],
+        "investment": [1000.0, 10000.0, 8000.0, 1.0, 1.0, 1.0],
+        "output_value": [500.0, 9000.0, 8000.0, 1.0, 1.0, 1.0],
+        "tax_paid": [20.0, 450.0, 400.0, 1.0, 1.0, 1.0],
+    }
+    return make_result(
+        parcels,
+        figures,
+        scenarios={
+            "clear_p1": {"clear": ["p1"], "relet": "target", "title": "收回p1"},
+            "least": {"plan": True, "park": "甲", "candidates": "lists>=0"},
+        },
+    )
+
+
+def row(s, park):
+    return s.table.set_index("park").loc[park]
+
+
+def test_before_is_the_pipeline_table(three):
+    s = scenario(three, None, year=2024)
+    # 甲: 60 mu; 11000 / 9500 / 470 万元 → 183.333 / 158.333 / 7.8333: fails all three
+    jia = row(s, "甲")
+    assert jia["industrial_mu_before"] == 60.0
+    assert jia["investment_per_mu_before"] == pytest.approx(11000 / 60)
+    assert jia["output_per_mu_before"] == pytest.approx(9500 / 60)
+    assert jia["tax_per_mu_before"] == pytest.approx(470 / 60)
+    assert not jia["all_pass_before"]
+    # 全市: 100 mu; 19000 / 17500 / 870 → 190 / 175 / 8.7: meets all (175 ≥ 175)
+    city = row(s, "全市")
+    assert city["output_per_mu_before"] == 175.0
+    assert city["all_pass_before"]
+    # nothing cleared: after = before
+    assert jia["tax_per_mu_after"] == jia["tax_per_mu_before"]
+    assert s.summary["figures_year"] == 2023 and s.summary["parcels_cleared"] == 0
+    assert s.before["investment_per_mu"].tolist() == three.parks["investment_per_mu"].tolist()
+
+
+def test_clear_whole_enterprise(three):
+    s = scenario(three, ["p1"], year=2024)
+    # 甲 keeps E2 on 50 mu: 10000/50 = 200, 9000/50 = 180, 450/50 = 9 → meets all
+    jia = row(s, "甲")
+    assert jia["industrial_mu_after"] == 50.0
+    assert jia["cleared_mu"] == 10.0 and jia["parcels_cleared"] == 1
+    assert [
+        jia["investment_per_mu_after"],
+        jia["output_per_mu_after"],
+        jia["tax_per_mu_after"],
+    ] == pytest.approx([200.0, 180.0, 9.0])
+    assert jia["gap_output_after"] == pytest.approx(5.0)
+    assert jia["all_pass_after"] and jia["enterprises_cleared"] == 1
+    assert s.after.set_index("park").loc["甲", "enterprises"] == 1
+    # 乙 untouched: 8000 / 40 = 200
+    assert row(s, "乙")["investment_per_mu_after"] == pytest.approx(200.0)
+    # 全市: 90 mu; 18000 / 17000 / 850
+    city = row(s, "全市")
+    assert city["output_per_mu_after"] == pytest.approx(17000 / 90)
+    # progress: p1 is idle (10 mu), E1 long-stopped and fully cleared
+    assert s.summary["progress_mu_added"] == 10.0
+    assert s.summary["progress_enterprises_added"] == 1
+    assert s.summary["long_stopped_cleared"] == 1
+    assert s.summary["enterprises_cleared"] == 1 and s.summary["enterprises_partly_cleared"] == 0
+    assert s.summary["parks_meeting_before"] == 1 and s.summary["parks_meeting_after"] == 2
+
+
+def test_enterprise_with_two_parcels_one_cleared(three):
+    s = scenario(three, "parcel_id=p2", year=2024)
+    # E2 loses 20 of its 50 mu → keeps 60 %: 6000 / 5400 / 270 on p3.
+    # 甲: 40 mu; (1000+6000)/40 = 175, (500+5400)/40 = 147.5, (20+270)/40 = 7.25
+    jia = row(s, "甲")
+    assert [
+        jia["investment_per_mu_after"],
+        jia["output_per_mu_after"],
+        jia["tax_per_mu_after"],
+    ] == pytest.approx([175.0, 147.5, 7.25])
+    assert jia["enterprises_cleared"] == 0 and jia["enterprises_partly"] == 1
+    assert s.summary["progress_mu_added"] == 0.0  # p2 is neither idle nor low-efficiency
+    assert s.summary["progress_enterprises_added"] == 0
+    # what the cleared parcel took away: 40 % of E2
+    cl = s.cleared.iloc[0]
+    assert [cl["figures_investment"], cl["figures_output"], cl["figures_tax"]] == pytest.approx(
+        [4000.0, 3600.0, 180.0]
+    )
+    assert not cl["enterprise_fully_cleared"]
+
+
+def test_relet_at_target(three):
+    s = scenario(three, ["p1"], relet="target", year=2024)
+    # 甲: 60 mu; 10000 + 10×185 = 11850 → 197.5; 9000 + 1750 = 10750 → 179.1667;
+    # 450 + 80 = 530 → 8.8333
+    jia = row(s, "甲")
+    assert jia["relet_mu"] == 10.0 and jia["industrial_mu_after"] == 60.0
+    assert [
+        jia["investment_per_mu_after"],
+        jia["output_per_mu_after"],
+        jia["tax_per_mu_after"],
+    ] == pytest.approx([197.5, 10750 / 60, 530 / 60])
+    assert jia["all_pass_after"]
+    assert s.after.set_index("park").loc["甲", "enterprises"] == 1  # the new user is not counted
+    s2 = scenario(three, ["p2"], relet="target", year=2024)
+    # 甲: (7000 + 3700)/60 = 178.333, (5900 + 3500)/60 = 156.667, (290 + 160)/60 = 7.5
+    assert [
+        row(s2, "甲")[f"{m}_per_mu_after"] for m in ("investment", "output", "tax")
+    ] == pytest.approx([10700 / 60, 9400 / 60, 7.5])
+
+
+def test_relet_custom_share(three):
+    s = scenario(three, ["p1"], relet={"investment": 300, "output": 100, "tax": 20, "share": 0.5})
+    # 5 mu re-let: (10000+1500)/55 = 209.09, (9000+500)/55 = 172.73, (450+100)/55 = 10
+    jia = row(s, "甲")
+    assert jia["industrial_mu_after"] == 55.0
+    assert [
+        jia["investment_per_mu_after"],
+        jia["output_per_mu_after"],
+        jia["tax_per_mu_after"],
+    ] == pytest.approx([11500 / 55, 9500 / 55, 10.0])
+    assert [jia["pass_investment_after"], jia["pass_output_after"], jia["pass_tax_after"]] == [
+        True,
+        False,
+        True,
+    ]
+    assert not jia["all_pass_after"]
+
+
+def test_clear_whole_park_leaves_no_ratio(three):
+    s = scenario(three, "park=甲", year=2024)
+    jia = row(s, "甲")
+    assert jia["industrial_mu_after"] == 0.0
+    assert math.isnan(jia["tax_per_mu_after"]) and pd.isna(jia["all_pass_after"])
+
+
+def test_parcel_contributions_sum_to_park(three):
+    c = parcel_contributions(three, 2024)
+    # p1: all of E1; p2: 40 % of E2; p3: 60 % of E2; p5 not industrial: 0
+    assert c["tax"].tolist() == pytest.approx([20.0, 180.0, 270.0, 400.0, 0.0])
+
+
+def test_parse_relet_errors():
+    goal = {"investment": 185.0, "output": 175.0, "tax": 8.0}
+    assert parse_relet("none", goal)[2] == 0.0
+    assert parse_relet({"tax": 10}, goal)[1] == {"investment": 185.0, "output": 175.0, "tax": 10.0}
+    for bad in ("someday", {"taxx": 1}, {"tax": -1}, {"share": 2}, {"tax": "x"}):
+        with pytest.raises(LandclearError):
+            parse_relet(bad, goal)
+    with pytest.raises(LandclearError, match="tax"):
+        parse_relet({"taxx": 1}, goal)
+
+
+# --------------------------------------------------------------------------- selectors
+@pytest.fixture
+def table():
+    return pd.DataFrame(
+        {
+            "parcel_id": ["a", "b", "c", "d"],
+            "idle": [True, False, False, pd.NA],
+            "lists": [0, 2, 1, 0],
+            "grade": ["A", "C", "D", None],
+            "action": ["无偿收回", "改造提升", "政府收储", "继续监管"],
+            "park": ["甲园区", "甲园区", "乙园区", "乙园区"],
+            "grant_date": pd.to_datetime(["2018-01-01", "2020-06-01", "2022-01-01", None]),
+            "area_mu": [1.0, 2.0, 3.0, 4.0],
+        }
+    ).astype({"idle": "boolean", "grade": "string", "action": "string", "park": "string"})
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("idle", [True, False, False, False]),
+        ("lists>=1", [False, True, True, False]),
+        ("idle|lists>=1|grade in C,D", [True, True, True, False]),
+        ("grade in C，D & lists>1", [False, True, False, False]),
+        ("!idle", [False, True, True, True]),
+        ("!(idle | lists>=2)", [False, False, True, True]),
+        ("action=无偿收回", [True, False, False, False]),
+        ("action ~ 收", [True, False, True, False]),
+        ("grade != C", [True, False, True, False]),
+        ("grade not in A,C", [False, False, True, False]),
+        ("园区=乙园区", [False, False, True, True]),
+        ("area_mu < 2.5 & area_mu > 1", [False, True, False, False]),
+        ("grant_date >= 2020-01-01", [False, True, True, False]),
+        ("idle = 否", [False, True, True, False]),
+        ("recommended", [True, False, True, False]),
+        ("", [False, False, False, False]),
+        ("none", [False, False, False, False]),
+    ],
+)
+def test_selector(table, text, expected):
+    assert select_parcels(table, text).tolist() == expected
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("gradee in C", "grade"),
+        ("(idle | lists>=1", "括号"),
+        ("idle |", "不完整"),
+        ("grade > C", "文字列"),
+        ("lists >= many", "数字"),
+        ("grade", "比较"),
+        ("__import__('os').system('echo hacked')", "没有列"),
+        ("idle = maybe", "是/否"),
+        ("lists>=", "缺少"),
+    ],
+)
+def test_selector_errors(table, text, message):
+    with pytest.raises(SelectorError, match=message):
+        select_parcels(table, text)
+
+
+def test_selector_ids_and_masks(table):
+    assert select_parcels(table, ["b", " d"]).tolist() == [False, True, False, True]
+    assert select_parcels(table, pd.Series([True, False], index=[0, 1])).tolist() == [
+        True,
+        False,
+        False,
+        False,
+    ]
+    assert select_parcels(table, np.array([0, 0, 1, 0], dtype=bool)).tolist() == [
+        False,
+        False,
+        True,
+        False,
+    ]
+    with pytest.raises(SelectorError, match="zz"):
+        select_parcels(table, ["a", "zz"])
+    with pytest.raises(SelectorError, match="长度"):
+        select_parcels(table, np.array([True]))
+
+
+# --------------------------------------------------------------------------- outputs
+def test_named_scenarios_sheets_layers_tables(three, tmp_path):
+    sheets = scenario_sheets(three)
+    names = [n for n, _ in sheets]
+    assert names == ["情景-clear_p1-园区", "情景-clear_p1-宗地", "方案-least", "方案-least-宗地"]
+    parks = dict(sheets)["情景-clear_p1-园区"]
+    assert "情景亩均税收(万元/亩)" in parks.columns and "园区" in parks.columns
+    plan = dict(sheets)["方案-least"]
+    assert plan["腾退面积(亩)"].tolist() == [10.0] and plan["可达标"].tolist() == [True]
+    layers = dict(scenario_layers(three))
+    assert layers["clear_p1"]["parcel_id"].tolist() == ["p1"]
+    assert layers["least"]["parcel_id"].tolist() == ["p1"]
+    assert layers["least"].crs.to_epsg() == 4490
+    titles = [t for t, _ in scenario_tables(three)]
+    assert titles == ["收回p1", "least"]
+    written = write_scenario(three, "clear_p1", tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "scenario-clear_p1.geojson",
+        "scenario-clear_p1.gpkg",
+        "scenario-clear_p1.xlsx",
+    ]
+    back = gpd.read_file(written["gpkg"], layer="proposed")
+    assert back["parcel_id"].tolist() == ["p1"]
+    gj = json.loads(written["geojson"].read_text("utf-8"))
+    assert gj["features"][0]["properties"]["parcel_id"] == "p1"
+
+
+def test_named_scenario_errors(three):
+    three.project.scenarios["bad"] = {"clear": "idle", "relett": "target"}
+    with pytest.raises(ProjectError, match="relet"):
+        run_named(three, "bad")
+    with pytest.raises(ProjectError, match="clear_p1"):
+        run_named(three, "nope")
+    three.project.scenarios["empty"] = {"relet": "target"}
+    with pytest.raises(ProjectError, match="clear"):
+        run_named(three, "empty")
+
+
+def test_untrusted_text_stays_text(tmp_path):
+    import openpyxl
+
+    evil = '=HYPERLINK("http://x","<img src=x onerror=alert(1)>")'
+    r = make_result(
+        {
+            "parcel_id": ["p1", "p2"],
+            "park": ["甲", "甲"],
+            "area_mu": [5.0, 5.0],
+            "enterprise_id": ["E1", "E2"],
+            "owner_name": [evil, "正常"],
+        },
+        {
+            "enterprise_id": ["E1", "E2"],
+            "year": [2023, 2023],
+            "investment": [1.0, 2000.0],
+            "output_value": [1.0, 2000.0],
+            "tax_paid": [1.0, 100.0],
+        },
+        scenarios={"../../evil name": {"clear": ["p1"]}},
+    )
+    written = write_scenario(r, "../../evil name", tmp_path)
+    assert all(p.parent == tmp_path for p in written.values())
+    assert written["workbook"].name == "scenario-evil_name.xlsx"
+    wb = openpyxl.load_workbook(written["workbook"])
+    cells = [c for ws in wb for rw in ws.iter_rows() for c in rw]
+    assert evil in [c.value for c in cells]
+    assert not [c for c in cells if c.data_type == "f"]  # stored as text, never as a formula
+    html = scenario(r, ["p1"], name="<b>x</b>")._repr_html_()
+    assert "<b>x</b>" not in html and "&lt;b&gt;" in html
+    assert safe_file_stem("..") == "scenario"
+
+
+def test_cli_scenario(tmp_path):
+    sample = ROOT / "shapefiles"
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    for name in os.listdir(sample):
+        if name not in ("project.toml",):
+            (proj / name).symlink_to(sample / name)
+    text = (sample / "project.toml").read_text("utf-8")
+    text += '\n[scenarios.recommended]\nclear = "recommended"\nrelet = "target"\nyear = 2024\n'
+    (proj / "project.toml").write_text(text, "utf-8")
+    group = click.Group("landclear")
+    register_cli(group)
+    res = CliRunner().invoke(
+        group,
+        ["scenario", str(proj / "project.toml"), "recommended", "--out", str(tmp_path / "out")],
+    )
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "out" / "scenario-recommended.xlsx").exists()
+    layer = gpd.read_file(tmp_path / "out" / "scenario-recommended.gpkg")
+    assert len(layer) > 0 and set(layer["action"]) <= {
+        "无偿收回",
+        "政府收储",
+        "整体腾退",
+        "搬迁入园",
+        "兼并重组",
+        "债转股",
+    }
+    res = CliRunner().invoke(group, ["scenario", str(proj / "project.toml"), "nope"])
+    assert res.exit_code == 2 and "recommended" in res.output
+
+
+# --------------------------------------------------------------------------- the sample
+@pytest.fixture(scope="session")
+def sample_result():
+    from landclear.analysis import run
+
+    return run(ROOT / "shapefiles" / "project.toml")
+
+
+def test_sample_recommended_disposals(sample_result):
+    r = sample_result
+    for relet in ("none", "target"):
+        s = scenario(r, "recommended", relet=relet, year=2024)
+        chosen = r.parcels["action"].isin(
+            ["无偿收回", "政府收储", "整体腾退", "搬迁入园", "兼并重组", "债转股"]
+        )
+        assert s.summary["parcels_cleared"] == int(chosen.sum())
+        assert s.summary["mu_cleared"] == pytest.approx(
+            float(r.parcels.loc[chosen, "area_mu"].sum())
+        )
+        # independent recomputation of each park's tax per mu after clearing
+        c = parcel_contributions(r, 2024)
+        ind = r.parcels["land_use_industrial"].astype(bool)
+        for park, grp in r.parcels[ind].groupby("park"):
+            keep = ~chosen[grp.index]
+            mu = grp.loc[keep, "area_mu"].sum()
+            cleared = grp.loc[~keep, "area_mu"].sum()
+            tax = c.loc[grp.index[keep], "tax"].sum()
+            if relet == "target":
+                mu, tax = mu + cleared, tax + 8.0 * cleared
+            assert row(s, park)["tax_per_mu_after"] == pytest.approx(tax / mu, rel=1e-9)
+        assert s.summary["progress_mu_added"] <= s.summary["mu_cleared"] + 1e-9
+    before = scenario(r, None)
+    assert np.allclose(before.before["tax_per_mu"], r.parks["tax_per_mu"])
+
+
+def test_sample_least_land_per_park(sample_result):
+    r = sample_result
+    parks = [p for p in r.parks["park"] if p != "全市"]
+    for park in [*parks, "全市"]:
+        plan = plan_clearance(r, park, 2024, time_limit=20)
+        assert plan.method in ("exact", "bound", "already met"), plan.method
+        assert plan.optimal
+        prow = plan.table.iloc[0]
+        if plan.feasible:
+            assert bool(prow["all_pass_after"])
+        else:
+            assert 0.5 < plan.best_attainment < 1.0 and not bool(prow["all_pass_after"])
+        assert plan.cleared_mu <= plan.candidates_mu + 1e-9
