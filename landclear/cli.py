@@ -126,8 +126,11 @@ def _register_plugins() -> None:
     from landclear.progress import register_cli as progress_cli
     from landclear.scenario import register_cli as scenario_cli
 
+    from landclear.maps import register_cli as maps_cli
+
     progress_cli(main)
     scenario_cli(main)
+    maps_cli(main)
 
 
 _register_plugins()

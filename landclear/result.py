@@ -215,9 +215,27 @@ class Result:
                 self.workbook_sheets(), out / "ledgers.xlsx",
                 headers=labels(self._all_columns(), self.project.language))
         written["quality"] = self.quality.write_json(out / "quality.json")
+        if maps:
+            from landclear.maps import write_maps
+
+            written.update(write_maps(self, out))
+        if reports:
+            written.update(self.reports(out / "reports"))
         for hook in self.extras.get("writers", []):
             written.update(hook(self, out) or {})
         return written
+
+    def reports(self, out: str | Path, **kwargs: Any) -> dict[str, Path]:
+        """Write the per-parcel files (一地一档) for parcels on at least one list.
+
+        Keyword arguments go to :func:`landclear.reports.render_parcel_reports`
+        (``where``, ``park``, ``pdf``, ``workers``, ``progress``).
+        """
+        from landclear.reports.batch import render_parcel_reports
+
+        kwargs.setdefault("where", self.project.reports.get("where", "lists>=1"))
+        index = render_parcel_reports(self, out, **kwargs)
+        return {"reports_index": Path(out) / "index.html", "_index": index} if index else {}
 
     def _all_columns(self) -> set[str]:
         cols: set[str] = set()

@@ -1,0 +1,86 @@
+import re
+
+import pytest
+from synthetic import XSS_NAMES
+
+from landclear.errors import LandclearError
+from landclear.maps import map_filenames, overview_map, park_map, write_maps
+
+# A resource the page would fetch: <script src>, <link href>, <img src> pointing off the file.
+URL_ATTR = re.compile(
+    r"""<(?:script|link|img)\b[^>]*(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.IGNORECASE
+)
+
+
+def test_untrusted_text_never_reaches_the_html_raw(fake):
+    html = park_map(fake, "测试园区", offline=True).get_root().render()
+    for name in XSS_NAMES:
+        if "<" in name:
+            assert name not in html
+    # "${alert(1)}" is present only as a JSON string (never in a JS template literal).
+    assert "`" not in html.split("LandclearMaps.decode", 1)[1]
+    assert "<img src=x" not in html and "</script><script>alert" not in html
+    assert "\\u003cimg src=x onerror=alert(1)\\u003e" in html  # present, as inert JSON
+
+
+def test_offline_map_has_no_remote_assets(fake):
+    html = park_map(fake, "测试园区", offline=True).get_root().render()
+    assert not URL_ATTR.search(html)
+    assert "cdn.jsdelivr" not in html and "jquery" not in html.lower()
+    assert "L.Control.FullScreen" in html and "L.Control.Measure" in html  # inlined plugins
+    online = park_map(fake, "测试园区", basemap="osm").get_root().render()
+    assert 'src="https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.js"' in online
+    assert "tile.openstreetmap.org" in online
+
+
+def test_one_style_per_class_not_per_feature(sample_result):
+    park = "石嘴山经济技术开发区"
+    html = park_map(sample_result, park, offline=True).get_root().render()
+    n = int((sample_result.parcels["park"] == park).sum())
+    assert n > 500
+    assert html.count('"fillColor"') < 40  # 9 states + 6 grades + list layers + legend
+    assert html.count('"fillOpacity"') < 40
+
+
+def test_unknown_park_names_the_valid_ones(fake):
+    with pytest.raises(LandclearError, match="测试园区"):
+        park_map(fake, "没有这个园区")
+
+
+def test_write_maps_safe_names_and_links(fake, tmp_path):
+    written = write_maps(fake, tmp_path, offline=True)
+    names = sorted(p.name for p in (tmp_path / "maps").iterdir())
+    assert names == sorted(["测试园区.html", "惠农_园区_B.html", "overview.html"])
+    assert all(p.parent == tmp_path / "maps" for p in written.values())
+    ov = (tmp_path / "maps" / "overview.html").read_text("utf-8")
+    assert "惠农_园区_B.html" in ov
+    assert map_filenames(fake)["惠农/园区:B"] == "惠农_园区_B.html"
+
+
+def test_extras_scenario_and_raster_layers(fake, tmp_path):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.full((4, 4, 4), 200, dtype=np.uint8)).save(buf, format="PNG")
+    png = tmp_path / "r.png"
+    png.write_bytes(buf.getvalue())
+    sub = fake.parcels.iloc[:3][["parcel_id", "geometry"]].assign(note="情景<b>")
+    fake.extras = {
+        "map_layers": [("情景：收储<script>", sub)],
+        "raster_overlays": [("建成区覆盖率", png, (106.37, 38.97, 106.40, 39.0))],
+    }
+    try:
+        html = park_map(fake, "测试园区", offline=True).get_root().render()
+    finally:
+        fake.extras = {}
+    assert "\\u0026lt;script\\u0026gt;" in html  # escaped: Leaflet inserts layer names as HTML
+    assert '<script>"' not in html
+    assert "L.imageOverlay(" in html and "data:image/png;base64," in html
+
+
+def test_overview_lists_targets(sample_result):
+    html = overview_map(sample_result, offline=True).get_root().render()
+    assert "石嘴山经济技术开发区" in html and "目标" in html
