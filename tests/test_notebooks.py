@@ -1,0 +1,333 @@
+"""The analyst notebooks: committed without outputs, and each runs top to bottom.
+
+Every notebook of ``notebooks/`` is executed with nbclient on the shipped
+sample data, in a temporary working directory (its ``out/`` lands there, not
+in the checkout), with a wall-clock budget per notebook. The kernel is the
+``python3`` kernelspec that ipykernel installs into this venv; user-level
+kernelspecs are hidden so that a developer's own ``python3`` kernel cannot
+stand in for the project's environment.
+
+The figures the notebooks print and write are checked against the answers
+planted in the sample (``shapefiles/planted.json``), not against a second
+run of the pipeline.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+NB_DIR = ROOT / "notebooks"
+NOTEBOOKS = sorted(NB_DIR.glob("[0-9][0-9]_*.ipynb"))
+PLANTED = json.loads((ROOT / "shapefiles" / "planted.json").read_text(encoding="utf-8"))
+
+#: Wall-clock budget per notebook, kernel start included (each runs in < ~30 s here).
+NOTEBOOK_BUDGET_S = 150
+#: stderr text that means the analyst saw something broken.
+BAD_STDERR = re.compile(
+    r"Traceback|Glyph .* missing|missing from (current )?font|Error", re.IGNORECASE
+)
+
+_PROBE = """
+import json as _json, sys as _sys
+print("__LANDCLEAR_PROBE__" + _json.dumps({"executable": _sys.executable}))
+"""
+
+
+def _ids(paths: list[Path]) -> list[str]:
+    return [p.stem for p in paths]
+
+
+def _texts(outputs: list[dict[str, Any]], kind: str) -> list[str]:
+    """Text of every output of one kind: ``stdout``, ``stderr`` or a MIME type."""
+    found = []
+    for out in outputs:
+        if out.get("output_type") == "stream" and out.get("name") == kind:
+            found.append(out["text"])
+        elif kind in out.get("data", {}):
+            data = out["data"][kind]
+            found.append(data if isinstance(data, str) else "".join(data))
+    return found
+
+
+def _all_outputs(nb: nbformat.NotebookNode) -> list[dict[str, Any]]:
+    return [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+
+
+class Executed:
+    """A notebook after execution: the notebook, its working directory, its timing."""
+
+    def __init__(self, nb: nbformat.NotebookNode, workdir: Path, seconds: float) -> None:
+        self.nb = nb
+        self.workdir = workdir
+        self.seconds = seconds
+
+    def stdout(self) -> str:
+        return "".join(_texts(_all_outputs(self.nb), "stdout"))
+
+    def probe(self) -> dict[str, Any]:
+        line = next(ln for ln in self.stdout().splitlines() if ln.startswith("__LANDCLEAR_PROBE__"))
+        return json.loads(line.removeprefix("__LANDCLEAR_PROBE__"))
+
+
+def execute(path: Path, workdir: Path) -> Executed:
+    """Run ``path`` top to bottom in ``workdir`` within :data:`NOTEBOOK_BUDGET_S`."""
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(_PROBE))
+    start = time.monotonic()
+    deadline = start + NOTEBOOK_BUDGET_S
+    client = NotebookClient(
+        nb,
+        kernel_name="python3",
+        # nbclient's timeout is per cell; shrinking it to what is left of the budget
+        # makes it a per-notebook limit.
+        timeout_func=lambda cell: max(1, int(deadline - time.monotonic())),
+        startup_timeout=60,
+        allow_errors=False,
+        resources={"metadata": {"path": str(workdir)}},
+    )
+    client.execute()
+    return Executed(nb, workdir, time.monotonic() - start)
+
+
+def _checkout_files() -> set[Path]:
+    """Files of the checkout a careless notebook could write into."""
+    return {p for d in (NB_DIR, ROOT / "shapefiles") for p in d.rglob("*") if p.is_file()}
+
+
+def _wanted(items: list[pytest.Item]) -> list[str]:
+    """Notebooks the selected tests of this module execute, in file order."""
+    names: set[str] = set()
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if item.module.__name__ == __name__ and "run_notebook" in getattr(item, "fixturenames", ()):
+            if "path" in params:
+                names.add(params["path"].stem)
+            if "name" in params:
+                names.add(params["name"])
+    return sorted(names)
+
+
+@pytest.fixture(scope="module")
+def run_notebook(request, tmp_path_factory):
+    """Execute each needed notebook once, two at a time; tests then read the results.
+
+    Kernels are separate processes, so running two notebooks side by side keeps
+    both cores of a CI machine busy while one kernel waits on I/O.
+    """
+    with pytest.MonkeyPatch.context() as mp, ThreadPoolExecutor(max_workers=2) as pool:
+        # Hide user-level kernelspecs: "python3" must be the one of this venv.
+        mp.setenv("JUPYTER_DATA_DIR", str(tmp_path_factory.mktemp("jupyter-data")))
+        mp.delenv("JUPYTER_PATH", raising=False)
+        mp.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+        futures: dict[str, Future[Executed]] = {}
+
+        def submit(name: str) -> Future[Executed]:
+            if name not in futures:
+                workdir = tmp_path_factory.mktemp(name)
+                futures[name] = pool.submit(execute, NB_DIR / f"{name}.ipynb", workdir)
+            return futures[name]
+
+        def run(name: str) -> Executed:
+            return submit(name).result()
+
+        run.files_before = _checkout_files()  # type: ignore[attr-defined]
+        for name in _wanted(request.session.items):
+            submit(name)
+        yield run
+        for future in futures.values():
+            future.cancel()
+
+
+# ------------------------------------------------------------------ committed form
+def test_notebooks_exist():
+    assert [p.stem for p in NOTEBOOKS][:1] == ["01_quick_start"]
+    numbers = [p.stem[:2] for p in NOTEBOOKS]
+    assert numbers == sorted(set(numbers)), "one notebook per number"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_committed_notebook_is_stripped_and_valid(path: Path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"{path.name} cell {i} has outputs: strip them"
+            assert cell.execution_count is None, f"{path.name} cell {i} has an execution count"
+        assert "widgets" not in cell.metadata
+    assert "widgets" not in nb.metadata
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_notebook_is_written_for_chinese_analysts(path: Path):
+    nb = nbformat.read(path, as_version=4)
+    first = nb.cells[0]
+    assert first.cell_type == "markdown" and first.source.startswith(f"# {path.stem[:2]} ")
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    markdown = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    assert markdown and all(cjk.search(m) for m in markdown), "markdown cells are in Chinese"
+    # Code stays English (identifiers, comments) apart from user-facing strings.
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            for line in cell.source.splitlines():
+                comment = line.split("#", 1)[1] if line.lstrip().startswith("#") else ""
+                assert not cjk.search(comment), f"{path.name}: comment not in English: {line}"
+
+
+def test_readme_lists_every_notebook():
+    readme = (NB_DIR / "README.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"\b(\d\d_[a-z0-9_]+)\.ipynb", readme))
+    assert listed == {p.stem for p in NOTEBOOKS}
+
+
+# ---------------------------------------------------------------------- execution
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_notebook_runs_top_to_bottom(path: Path, run_notebook):
+    done = run_notebook(path.stem)
+    assert done.seconds < NOTEBOOK_BUDGET_S
+    outputs = _all_outputs(done.nb)
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    stderr = "".join(_texts(outputs, "stderr"))
+    assert not BAD_STDERR.search(stderr), stderr[:2000]
+    # The kernel is this venv's interpreter, not some other Python on the machine.
+    assert Path(done.probe()["executable"]).resolve() == Path(sys.executable).resolve()
+    # Nothing escapes the working directory (the notebooks write under ./out).
+    assert _checkout_files() <= run_notebook.files_before
+
+
+@pytest.mark.parametrize("name", ["01_quick_start"])
+def test_quick_start_shows_the_lists_and_writes_the_outputs(name: str, run_notebook):
+    done = run_notebook(name)
+    outputs = _all_outputs(done.nb)
+    html = "".join(_texts(outputs, "text/html"))
+    assert "landclear 分析结果" in html  # the Result's HTML summary rendered
+    assert any("image/png" in o.get("data", {}) for o in outputs)  # the park chart inline
+
+    text = done.stdout()
+    # The list sizes the notebook prints are the ones planted in the sample.
+    assert f"停产两年以上工业企业清单 {len(PLANTED['stopped_2y'])} 家" in text
+    assert f"欠缴土地使用税两年以上企业清单 {len(PLANTED['tax_arrears_2y'])} 家" in text
+    assert f"抵押在金融机构的闲置土地清单 {len(PLANTED['mortgaged_idle'])} 宗" in text
+    assert "错误:" in text and "did you mean 'as_of'" in text  # a clear error, no traceback
+
+    out = done.workdir / "out"
+    quality = json.loads((out / "quality.json").read_text(encoding="utf-8"))
+    parcels = quality["inputs"]["parcels"]
+    assert parcels["rows_read"] == PLANTED["counts"]["parcel_features"]
+    assert parcels["rows_read"] == parcels["rows_used"] + parcels["rows_rejected"]
+    assert parcels["rows_used"] == PLANTED["counts"]["parcel_ids"]
+
+    import geopandas as gpd
+    import openpyxl
+    import pyogrio
+
+    layers = {name for name, _ in pyogrio.list_layers(out / "landclear.gpkg")}
+    assert {"parcels", "enterprises", "parks"} <= layers
+    layer = gpd.read_file(out / "landclear.gpkg", layer="parcels")
+    assert set(layer.loc[layer["mortgaged_idle"].astype(bool), "parcel_id"]) == set(
+        PLANTED["mortgaged_idle"]
+    )
+    assert set(layer.loc[layer["lists"] == 3, "credit_code"]) == {PLANTED["three_lists_enterprise"]}
+    sheets = openpyxl.load_workbook(out / "ledgers.xlsx", read_only=True).sheetnames
+    assert "停产两年以上工业企业清单"[:31] in sheets
+
+
+def _park_of(parcel_id: str) -> str | None:
+    return PLANTED["parcel_park"].get(parcel_id)
+
+
+@pytest.mark.parametrize("name", ["02_park_maps"])
+def test_park_maps_notebook_writes_offline_maps_and_static_images(name: str, run_notebook):
+    done = run_notebook(name)
+    maps = done.workdir / "out" / "maps"
+    parks = set(PLANTED["counts"]["by_park"])
+    assert {p.stem for p in maps.glob("*.html")} == parks | {"overview"}
+    external = re.compile(r'<(?:script|link)[^>]+(?:src|href)="https?://')
+    for page in maps.glob("*.html"):
+        assert not external.search(page.read_text(encoding="utf-8")), (
+            f"{page.name} needs the internet"
+        )
+    from PIL import Image
+
+    park = "石嘴山经济技术开发区"
+    with Image.open(maps / f"{park}.png") as img:
+        assert img.format == "PNG" and min(img.size) > 300
+    assert (maps / f"{park}.pdf").read_bytes()[:5] == b"%PDF-"
+    # The GCJ-02 offset it prints is the few hundred metres DOMAIN §3 describes.
+    shift = re.search(r"偏移 (\d+) 米", done.stdout())
+    assert shift and 350 <= int(shift.group(1)) <= 500
+    assert "天地图" in done.stdout() or "TIANDITU_KEY" in done.stdout()
+
+
+@pytest.mark.parametrize("name", ["03_parcel_files"])
+def test_parcel_files_notebook_writes_one_file_per_selected_parcel(name: str, run_notebook):
+    done = run_notebook(name)
+    park = "石嘴山经济技术开发区"
+    on_lists = {pid for pid, n in PLANTED["lists"].items() if n >= 1 and _park_of(pid) == park}
+    html = {p.stem for p in (done.workdir / "out" / "reports" / "parcels").glob("*.html")}
+    assert html == on_lists
+    assert (done.workdir / "out" / "reports" / "index.html").exists()
+    mortgaged = {pid for pid in PLANTED["mortgaged_idle"] if _park_of(pid) == park}
+    pdfs = sorted((done.workdir / "out" / "reports_pdf" / "parcels").glob("*.pdf"))
+    assert {p.stem for p in pdfs} == mortgaged
+    from pypdf import PdfReader
+
+    text = PdfReader(pdfs[0]).pages[0].extract_text()
+    assert pdfs[0].stem in text and "宗地" in text  # Chinese glyphs made it into the PDF
+    assert f"重新生成 0 份, 跳过 {len(mortgaged)} 份" in done.stdout()
+
+
+@pytest.mark.parametrize("name", ["04_progress_and_bulletin"])
+def test_progress_notebook_reports_the_planted_progress(name: str, run_notebook):
+    done = run_notebook(name)
+    out = done.workdir / "out"
+    progress = json.loads((out / "run" / "progress.json").read_text(encoding="utf-8"))
+    assert progress["cleared_enterprises"] == PLANTED["progress"]["cleared_enterprises"]
+    assert progress["cleared_mu"] == pytest.approx(PLANTED["progress"]["cleared_mu"], abs=0.01)
+    assert (progress["target_enterprises"], progress["target_mu"]) == (80, 4000)
+    assert (out / "run" / "progress.png").exists()
+    bulletin = (out / "bulletin" / "bulletin.html").read_text(encoding="utf-8")
+    assert f"累计出清长期停产企业{PLANTED['progress']['cleared_enterprises']}家" in bulletin
+    # The history store stays in the working directory, never beside the sample data.
+    assert (out / "landclear-history.sqlite").exists()
+    images = [o for o in _all_outputs(done.nb) if "image/png" in o.get("data", {})]
+    assert len(images) >= 2  # both progress charts display inline
+
+
+@pytest.mark.parametrize("name", ["05_raster_evidence"])
+def test_raster_notebook_weights_partial_cells_exactly(name: str, run_notebook):
+    done = run_notebook(name)
+    outputs = _all_outputs(done.nb)
+    # count × cell area matches the ellipsoidal area to the GK-vs-ellipsoid difference (~0.05 %).
+    ratio = next(t for t in _texts(outputs, "text/plain") if t.startswith("mean"))
+    values = [float(v) for v in re.findall(r"\d+\.\d+", ratio)]
+    assert values and all(abs(v - 1) < 0.002 for v in values)
+    counts = re.search(r"\{'B': (\d+), 'A': (\d+)\}", done.stdout())
+    assert counts
+    page = (done.workdir / "out" / "built_up_map.html").read_text(encoding="utf-8")
+    name = "建成区比例 built-up"
+    assert name in page or json.dumps(name)[1:-1] in page  # the overlay's layer name
+    assert "data:image/png;base64," in page
+
+
+@pytest.mark.parametrize("name", ["06_scale_with_dask"])
+def test_dask_notebook_matches_the_pandas_engine(name: str, run_notebook):
+    done = run_notebook(name)
+    text = done.stdout()
+    assert f"逐宗地比较: {PLANTED['counts']['parcel_ids']} 宗, 判定结果完全一致" in text
+    assert "摘要一致: True" in text
+    import geopandas as gpd
+
+    layer = gpd.read_file(done.workdir / "out" / "dask" / "landclear.gpkg", layer="parcels")
+    assert set(layer.loc[layer["idle"].astype(bool), "parcel_id"]) == set(PLANTED["idle"])
