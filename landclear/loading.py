@@ -38,10 +38,19 @@ class Inputs:
     log: QualityLog = field(default_factory=QualityLog)
 
 
+_EMPTY_DTYPES = {"number": "float64", "int": "Int64", "date": "datetime64[ns]",
+                 "bool": "boolean", "str": "string", "code": "string"}
+
+
 def _empty(input_name: str) -> pd.DataFrame:
+    """A typed, empty ledger for an input the project does not name."""
     from landclear.schema import FIELDS, SOURCE_FILE, SOURCE_ROW
 
-    return pd.DataFrame(columns=[*FIELDS[input_name], SOURCE_FILE, SOURCE_ROW])
+    columns = {name: pd.Series(dtype=_EMPTY_DTYPES[kind])
+               for name, kind in FIELDS[input_name].items()}
+    columns[SOURCE_FILE] = pd.Series(dtype="string")
+    columns[SOURCE_ROW] = pd.Series(dtype="int64")
+    return pd.DataFrame(columns)
 
 
 def read_vector_input(spec: InputSpec, project: Project, log: QualityLog) -> gpd.GeoDataFrame:

@@ -200,6 +200,10 @@ class Result:
         from landclear.io.write import write_layer, write_workbook
 
         out = Path(out)
+        if out.exists() and not out.is_dir():
+            from landclear.errors import LandclearError
+
+            raise LandclearError("输出位置已存在且不是文件夹 / output path is a file", file=str(out))
         out.mkdir(parents=True, exist_ok=True)
         written: dict[str, Path] = {}
         gpkg = out / "landclear.gpkg"
@@ -235,7 +239,8 @@ class Result:
 
         kwargs.setdefault("where", self.project.reports.get("where", "lists>=1"))
         index = render_parcel_reports(self, out, **kwargs)
-        return {"reports_index": Path(out) / "index.html", "_index": index} if index else {}
+        self.extras["report_index"] = index
+        return {"reports_index": Path(out) / "index.html"}
 
     def _all_columns(self) -> set[str]:
         cols: set[str] = set()

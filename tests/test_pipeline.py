@@ -104,3 +104,25 @@ def test_outputs_follow_contract(sample_result, tmp_path):
     for rec in quality["inputs"].values():
         assert rec["rows_read"] == rec["rows_used"] + rec["rows_rejected"]
         assert {"files", "encoding", "crs", "rows_skipped", "rejected", "repairs"} <= set(rec)
+
+
+def test_parcels_only_project_runs(sample_dir):
+    """No ledgers at all: every ledger rule finds nothing, nothing crashes."""
+    import landclear
+
+    r = landclear.run({"as_of": "2024-06-30",
+                       "inputs": {"parcels": str(sample_dir / "parcels" / "gaoxin.shp")}})
+    s = r.summary()
+    assert s["tax_list"] == s["stopped_list"] == s["mortgage_list"] == 0
+    assert s["idle_parcels"] > 0
+    assert (r.parcels["grade"] == "T").all()
+    assert "parcels=" in repr(r)
+
+
+def test_output_path_that_is_a_file_is_a_clear_error(sample_result, tmp_path):
+    from landclear.errors import LandclearError
+
+    f = tmp_path / "x"
+    f.write_text("")
+    with pytest.raises(LandclearError, match="不是文件夹"):
+        sample_result.to_files(f, maps=False)

@@ -277,7 +277,7 @@ def assign_classes(
         )
     valid = group.notna()
     rank = score[valid].groupby(group[valid]).rank(ascending=False, method="min")
-    size = group[valid].map(group[valid].value_counts())
+    size = group[valid].map(group[valid].value_counts()).astype("float64")
     grade = pd.Series(pd.NA, index=score.index, dtype="string")
     cum = np.cumsum(list(shares.values()))
     labels = list(shares)
