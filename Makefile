@@ -54,5 +54,8 @@ lint: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(PY) benchmarks/run.py
 
+notebooks: $(VENV)/.installed-test
+	$(PY) -m pytest -q tests/test_notebooks.py
+
 clean:
 	rm -rf $(OUT) .pytest_cache
