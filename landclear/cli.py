@@ -127,7 +127,9 @@ def _register_plugins() -> None:
     from landclear.scenario import register_cli as scenario_cli
 
     from landclear.maps import register_cli as maps_cli
+    from landclear.reports import register_cli as reports_cli
 
+    reports_cli(main)
     progress_cli(main)
     scenario_cli(main)
     maps_cli(main)

@@ -1,0 +1,267 @@
+"""The batch: files for every listed parcel, PDF text and fonts, index links, resumability."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote
+
+import openpyxl
+import pytest
+from pypdf import PdfReader
+
+from landclear.reports import render_parcel_reports
+
+EVIL = "<img src=x onerror=alert(1)>${alert(2)}"
+
+
+def _pdftotext(path: Path) -> str:
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def test_every_listed_parcel_has_its_files(sample_result, batch, batch_dir):
+    p = sample_result.parcels
+    listed = set(p.loc[p["lists"] >= 1, "parcel_id"].astype(str))
+    assert set(batch.table["parcel_id"].astype(str)) == listed
+    assert batch.rendered == len(listed) and batch.skipped == 0
+    for kind in ("html", "pdf", "png"):
+        files = list((batch_dir / "parcels").glob(f"*.{kind}"))
+        assert len(files) == len(listed), kind
+
+
+def test_pdf_text_layer_has_name_and_action(sample_result, batch, batch_dir):
+    p = sample_result.parcels.set_index("parcel_id")
+    ent = sample_result.enterprises.set_index("enterprise_id")["name"]
+    for row in batch.table.head(8).itertuples():  # a handful of files: clarity over speed
+        pdf = batch_dir / row.pdf
+        text = _squash(_pdftotext(pdf))
+        parcel = p.loc[row.parcel_id]
+        name = ent.get(parcel["enterprise_id"], parcel["owner_name"])
+        assert _squash(str(name)) in text
+        assert _squash(parcel["action"]) in text
+        assert "一地一档" in text and row.parcel_id in text
+        pypdf_text = _squash("".join(pg.extract_text() for pg in PdfReader(pdf).pages))
+        assert _squash(str(name)) in pypdf_text
+
+
+def test_pdf_fonts_embedded_cjk_and_no_type3(batch, batch_dir):
+    for rel in batch.table["pdf"].head(8):
+        out = subprocess.run(
+            ["pdffonts", str(batch_dir / rel)], capture_output=True, text=True, check=True
+        ).stdout
+        rows = out.splitlines()[2:]
+        assert rows, out
+        assert any("CJK" in r for r in rows), out
+        assert not any("Type 3" in r for r in rows), out
+        for r in rows:  # emb column is "yes" for every font
+            assert re.search(r"\byes\s+yes\s+yes\b", r), r
+
+
+def _embedded_cmaps(pdf: Path) -> list[dict[int, str]]:
+    from fontTools.ttLib import TTFont
+
+    cmaps = []
+    for page in PdfReader(pdf).pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            desc = font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
+            data = (desc.get("/FontFile3") or desc.get("/FontFile2")).get_object().get_data()
+            cmaps.append(TTFont(io.BytesIO(data)).getBestCmap() or {})
+    return cmaps
+
+
+def test_no_missing_glyph_for_the_enterprise_name(sample_result, batch, batch_dir):
+    p = sample_result.parcels.set_index("parcel_id")
+    for row in batch.table.head(8).itertuples():
+        name = str(p.loc[row.parcel_id, "owner_name"])
+        cmaps = _embedded_cmaps(batch_dir / row.pdf)
+        for ch in name:
+            glyphs = [cm.get(ord(ch)) for cm in cmaps]
+            assert any(g not in (None, ".notdef", "cid00000") for g in glyphs), (ch, name)
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a":
+            self.hrefs += [v for k, v in attrs if k == "href"]
+
+
+def test_index_links_resolve(batch, batch_dir):
+    parser = _Links()
+    parser.feed(batch.index_html.read_text("utf-8"))
+    assert len(parser.hrefs) == 2 * len(batch.table)
+    for href in parser.hrefs:
+        target = (batch_dir / unquote(href)).resolve()
+        assert target.is_relative_to(batch_dir.resolve()) and target.is_file(), href
+    ws = openpyxl.load_workbook(batch.index_xlsx).worksheets[0]
+    links = [c.hyperlink.target for row in ws.iter_rows(min_row=2) for c in row if c.hyperlink]
+    assert len(links) == 2 * len(batch.table)
+    for link in links:
+        assert (batch_dir / link).is_file(), link
+
+
+def test_html_image_links_resolve(batch, batch_dir):
+    html = (batch_dir / batch.table["html"].iloc[0]).read_text("utf-8")
+    src = re.search(r'<img src="([^"]+)"', html).group(1)
+    assert (batch_dir / "parcels" / unquote(src)).is_file()
+
+
+def test_rerun_regenerates_nothing(sample_result, batch, batch_dir):
+    before = {
+        f: f.stat().st_mtime_ns
+        for f in (batch_dir / "parcels").iterdir()
+        if f.suffix in (".html", ".pdf", ".png")
+    }
+    again = render_parcel_reports(
+        sample_result, batch_dir, where="lists>=1", workers=2, progress=False
+    )
+    assert again.rendered == 0 and again.skipped == len(batch.table)
+    after = {f: f.stat().st_mtime_ns for f in before}
+    assert after == before
+
+
+def test_only_changed_or_damaged_files_rerender(sample_result, tmp_path):
+    kw = {"where": "lists>=2", "workers": 1, "progress": False}
+    first = render_parcel_reports(sample_result, tmp_path, **kw)
+    assert first.rendered == len(first) > 1
+    # A changed parcel: only its files are redone.
+    parcels = sample_result.parcels.copy()
+    pid = first.table["parcel_id"].iloc[0]
+    parcels.loc[parcels["parcel_id"] == pid, "action_reason"] = "人工复核后更新的理由"
+    changed = dataclasses.replace(sample_result, parcels=parcels)
+    second = render_parcel_reports(changed, tmp_path, **kw)
+    assert second.rendered == 1
+    assert second.table.loc[second.table["status"] == "rendered", "parcel_id"].tolist() == [pid]
+    # A deleted PDF is redone; nothing else.
+    victim = tmp_path / first.table["pdf"].iloc[1]
+    victim.unlink()
+    third = render_parcel_reports(changed, tmp_path, **kw)
+    assert third.rendered == 1 and victim.exists()
+
+
+def test_hostile_ids_stay_inside_and_text_stays_text(sample_result, tmp_path):
+    parcels = sample_result.parcels.copy()
+    rows = parcels.index[parcels["lists"] >= 1][:4]
+    parcels.loc[rows, "parcel_id"] = ["../../x", "/etc/passwd", "CON", "..\\..\\y"]
+    parcels.loc[rows, "enterprise_id"] = None  # fall back to the (hostile) owner name
+    parcels.loc[rows, "owner_name"] = EVIL
+    hostile = dataclasses.replace(sample_result, parcels=parcels)
+    out = tmp_path / "out"
+    idx = render_parcel_reports(
+        hostile,
+        out,
+        where="lists>=1",
+        park=None,
+        workers=1,
+        progress=False,
+        parcel_ids=["../../x", "/etc/passwd", "CON", "..\\..\\y"],
+    )
+    assert len(idx) == 4
+    for f in out.rglob("*"):
+        assert f.resolve().is_relative_to(out.resolve())
+    assert not (tmp_path / "x.html").exists() and not Path("/etc/passwd.html").exists()
+    for rel in idx.table["html"]:
+        html = (out / rel).read_text("utf-8")
+        assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    pdf_text = _squash(_pdftotext(out / idx.table["pdf"].iloc[0]))
+    assert _squash(EVIL) in pdf_text
+
+
+@pytest.mark.browser
+def test_index_and_file_render_inert_in_chromium(sample_result, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    parcels = sample_result.parcels.copy()
+    row = parcels.index[parcels["lists"] >= 1][:1]
+    parcels.loc[row, "enterprise_id"] = None
+    parcels.loc[row, "owner_name"] = EVIL
+    parcels.loc[row, "parcel_id"] = EVIL
+    hostile = dataclasses.replace(sample_result, parcels=parcels)
+    idx = render_parcel_reports(
+        hostile, tmp_path, parcel_ids=[EVIL], pdf=False, workers=1, progress=False
+    )
+    args = [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+    ]
+    dialogs: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+        page = browser.new_page()
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.route(
+            "**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort()
+        )
+        page.goto(idx.index_html.as_uri())
+        assert EVIL in page.inner_text("table")
+        page.click("text=HTML")
+        page.wait_for_load_state()
+        assert page.url.endswith(".html") and "/parcels/" in page.url
+        assert EVIL in page.inner_text("body")
+        img_ok = page.evaluate("() => [...document.images].every(i => i.naturalWidth > 0)")
+        browser.close()
+    assert dialogs == [] and img_ok
+
+
+def test_cli_report(tmp_path):
+    import click
+    from click.testing import CliRunner
+
+    from landclear.reports import register_cli
+
+    root = Path(__file__).resolve().parents[2]
+
+    @click.group()
+    def main() -> None:
+        pass
+
+    register_cli(main)
+    res = CliRunner().invoke(
+        main,
+        [
+            "report",
+            str(root / "shapefiles" / "project.toml"),
+            "--out",
+            str(tmp_path),
+            "--where",
+            "lists>=3",
+            "--no-pdf",
+            "--workers",
+            "1",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "index.html").is_file() and (tmp_path / "index.xlsx").is_file()
+    assert not list((tmp_path / "parcels").glob("*.pdf"))
+    bad = CliRunner().invoke(
+        main,
+        [
+            "report",
+            str(root / "shapefiles" / "project.toml"),
+            "--out",
+            str(tmp_path),
+            "--where",
+            "lsts>=1",
+        ],
+    )
+    assert bad.exit_code == 2 and "lists" in bad.output
+    shutil.rmtree(tmp_path, ignore_errors=True)
