@@ -19,10 +19,10 @@ from landclear.progress import DONE_STATUS
 from landclear.progress import attach as attach_progress
 from landclear.project import Project, load_project
 from landclear.quality import QualityLog
+from landclear.raster import raster_evidence
 from landclear.result import Result
 from landclear.rules import actions as actions_rules
 from landclear.rules import efficiency, idle, intensity, lists, parks
-from landclear.raster import raster_evidence
 from landclear.rules.config import load_settings
 from landclear.rules.evidence import evidence
 from landclear.schema import SOURCE_FILE, SOURCE_ROW

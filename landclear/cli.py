@@ -123,11 +123,10 @@ def demo(out: str) -> None:
 
 def _register_plugins() -> None:
     """Verbs that live beside their feature modules."""
-    from landclear.progress import register_cli as progress_cli
-    from landclear.scenario import register_cli as scenario_cli
-
     from landclear.maps import register_cli as maps_cli
+    from landclear.progress import register_cli as progress_cli
     from landclear.reports import register_cli as reports_cli
+    from landclear.scenario import register_cli as scenario_cli
 
     reports_cli(main)
     progress_cli(main)

@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from pyproj import Geod
-from shapely.geometry import mapping
 
 from landclear.geo import MU_M2
 
@@ -79,7 +78,7 @@ def test_area_matches_geodesic(sample_result):
     geod = Geod(ellps="GRS80")
     ref = np.array([abs(geod.geometry_area_perimeter(g)[0]) for g in p.to_crs(4490).geometry])
     assert np.allclose(p["area_mu"].to_numpy(), ref / MU_M2, rtol=1e-4)
-    assert (10000 / 15) == MU_M2
+    assert MU_M2 == (10000 / 15)
 
 
 def test_every_parcel_has_a_recommendation(sample_result):
