@@ -163,3 +163,36 @@ def label(name: str, language: str = "zh") -> str:
 def labels(names: Iterable[str], language: str = "zh") -> dict[str, str]:
     """``{name: label}`` for renaming a frame's columns."""
     return {n: label(n, language) for n in names}
+
+
+#: Coded values shown to users: column → {code: (zh, en)}.
+VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "idle_cause": {"government": ("政府原因", "government"), "enterprise": ("企业原因", "enterprise")},
+    "idle_type": {"A": ("A 未按期动工", "A not started"), "B": ("B 中止开发", "B suspended")},
+    "grade_group": {"above": ("规上", "above scale"), "below": ("规下", "below scale"),
+                    "T": ("不参评", "not evaluated")},
+    "method": {"code": ("信用代码", "credit code"), "name": ("名称一致", "same name"),
+               "fuzzy": ("模糊匹配(请核对)", "fuzzy (confirm)"),
+               "branch": ("分支机构", "branch"), "code_conflict": ("代码一致名称不符(请核对)",
+                                                                 "code, names differ (confirm)"),
+               "none": ("未匹配", "unmatched")},
+}
+
+
+def translate_values(df, language: str = "zh"):
+    """Replace coded values (``government``, ``fuzzy`` …) by user-facing words.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"idle_cause": ["government", "enterprise"]})
+    >>> translate_values(df)["idle_cause"].tolist()
+    ['政府原因', '企业原因']
+    """
+    k = 0 if language == "zh" else 1
+    out = df.copy()
+    for col, table in VALUE_LABELS.items():
+        if col in out.columns:
+            mapping = {code: pair[k] for code, pair in table.items()}
+            out[col] = out[col].astype(object).replace(mapping)
+    return out

@@ -10,7 +10,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from landclear.labels import LIST_NAMES, label, labels
+from landclear.labels import LIST_NAMES, label, labels, translate_values
 from landclear.project import Project
 from landclear.quality import QualityLog
 from landclear.schema import FIELDS, PARCEL_OUTPUTS, SOURCE_FILE, SOURCE_ROW
@@ -215,8 +215,10 @@ class Result:
         write_layer(self.park_layer(), gpkg, "parks")
         written["gpkg"] = gpkg
         if workbook:
+            lang = self.project.language
+            sheets = [(n, translate_values(df, lang)) for n, df in self.workbook_sheets()]
             written["workbook"] = write_workbook(
-                self.workbook_sheets(), out / "ledgers.xlsx",
+                sheets, out / "ledgers.xlsx",
                 headers=labels(self._all_columns(), self.project.language))
         written["quality"] = self.quality.write_json(out / "quality.json")
         if maps:
@@ -250,25 +252,70 @@ class Result:
 
     # --------------------------------------------------------------- Jupyter
     def _repr_html_(self) -> str:
-        s = self.summary()
+        """A Chinese (or English) summary for Jupyter: lists, parks, progress, quality."""
+        zh = self.project.language == "zh"
         e = html.escape
-        rows = "".join(
-            f"<tr><td>{e(k)}</td><td style='text-align:right'>{e(str(v))}</td></tr>" for k, v in (
-                ("基准日 as_of", s["as_of"]), ("宗地数", s["parcels"]),
-                ("总面积(亩)", f"{s['area_mu']:,.1f}"), ("闲置宗地", s["idle_parcels"]),
-                ("闲置面积(亩)", f"{s['idle_mu']:,.1f}"), ("可无偿收回", s["recoverable_parcels"]),
-                (LIST_NAMES["tax"][0], s["tax_list"]), (LIST_NAMES["mortgage"][0], s["mortgage_list"]),
-                (LIST_NAMES["stopped"][0], s["stopped_list"]), (LIST_NAMES["cross"][0], s["cross_list"]),
-                ("低效用地宗地", s["low_efficiency_parcels"]), ("数据质量警告", s["warnings"])))
-        park_cols = [c for c in ("park", "industrial_mu", "investment_per_mu", "output_per_mu",
-                                 "tax_per_mu", "pass_investment", "pass_output", "pass_tax")
-                     if c in self.parks]
-        park_html = self.parks[park_cols].rename(columns=labels(park_cols)).to_html(
-            index=False, float_format=lambda v: f"{v:,.2f}", escape=True)
+        s = self.summary()
+
+        def t(zh_text: str, en_text: str) -> str:
+            return zh_text if zh else en_text
+
+        def table(rows) -> str:
+            return "<table>" + "".join(
+                f"<tr><td>{e(str(k))}</td><td style='text-align:right'>{e(str(v))}</td></tr>"
+                for k, v in rows) + "</table>"
+
+        k = 0 if zh else 1
+        head = table([
+            (t("基准日", "as of"), s["as_of"]),
+            (t("评价年度", "evaluation year"), self.evaluation_year or "—"),
+            (t("宗地数", "parcels"), s["parcels"]),
+            (t("总面积(亩)", "area (mu)"), f"{s['area_mu']:,.1f}"),
+            (t("闲置宗地 / 面积(亩)", "idle parcels / mu"), f"{s['idle_parcels']} / {s['idle_mu']:,.1f}"),
+            (t("可无偿收回", "recoverable"), s["recoverable_parcels"]),
+            (LIST_NAMES["tax"][k], s["tax_list"]),
+            (LIST_NAMES["mortgage"][k], s["mortgage_list"]),
+            (LIST_NAMES["stopped"][k], s["stopped_list"]),
+            (LIST_NAMES["cross"][k], s["cross_list"]),
+            (t("低效用地宗地", "low-efficiency parcels"), s["low_efficiency_parcels"]),
+        ])
+        progress = self.extras.get("progress")
+        prog = ""
+        if progress is not None:
+            prog = table([
+                (t("已出清企业", "enterprises cleared"),
+                 f"{progress.cleared_enterprises} / {progress.target_enterprises}"),
+                (t("已清理土地(亩)", "land cleared (mu)"),
+                 f"{progress.cleared_mu:,.1f} / {progress.target_mu:,.0f}"),
+                (t("截止日期", "deadline"), progress.deadline),
+            ])
+        actions = self.parcels["action"].value_counts().rename_axis(label("action", self.project.language))
+        action_html = actions.rename(t("宗数", "parcels")).to_frame().to_html(escape=True)
+        park_cols = [c for c in ("park", "industrial_mu", "investment_per_mu", "target_investment",
+                                 "output_per_mu", "target_output", "tax_per_mu", "target_tax",
+                                 "pass_investment", "pass_output", "pass_tax") if c in self.parks]
+        parks = self.parks[park_cols].copy()
+        for c in ("pass_investment", "pass_output", "pass_tax"):
+            if c in parks:
+                parks[c] = parks[c].map({True: t("是", "yes"), False: t("否", "no")})
+        park_html = parks.rename(columns=labels(park_cols, self.project.language)).to_html(
+            index=False, float_format=lambda v: f"{v:,.2f}", escape=True, na_rep="—")
+        inputs = table([(name, t(f"读取 {r.rows_read} · 使用 {r.rows_used} · 拒绝 {r.rows_rejected}"
+                                 f" · 跳过 {r.rows_skipped}",
+                                 f"read {r.rows_read} · used {r.rows_used} · rejected "
+                                 f"{r.rows_rejected} · skipped {r.rows_skipped}"))
+                        for name, r in self.quality.inputs.items()])
+        to_confirm = sum(1 for m in self.quality.matches if m.get("method") not in ("code", None))
         warn = "".join(f"<li>{e(w['message'])}</li>" for w in self.quality.warnings[:8])
         more = len(self.quality.warnings) - 8
         if more > 0:
-            warn += f"<li>…… 另有 {more} 条 / {more} more</li>"
-        return (f"<div><h4>landclear 分析结果 · {e(self.project.city)} · {e(s['as_of'])}</h4>"
-                f"<table>{rows}</table><h5>{e(label('park'))}指标</h5>{park_html}"
-                f"<h5>数据质量 / data quality</h5><ul>{warn}</ul></div>")
+            warn += f"<li>{e(t(f'…… 另有 {more} 条', f'… {more} more'))}</li>"
+        return (
+            f"<div><h4>landclear · {e(self.project.city)} · {e(s['as_of'])}</h4>"
+            f"<div style='display:flex;gap:2em;flex-wrap:wrap'><div>{head}</div><div>{prog}"
+            f"{action_html}</div></div>"
+            f"<h5>{e(t('园区指标(万元/亩)', 'Parks (10k CNY per mu)'))}</h5>{park_html}"
+            f"<h5>{e(t('数据质量', 'Data quality'))}</h5>{inputs}"
+            f"<p>{e(t(f'待人工核对的名称匹配 {to_confirm} 条', f'{to_confirm} name matches to confirm'))}"
+            f"</p><ul>{warn}</ul></div>"
+        )

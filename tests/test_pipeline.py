@@ -125,3 +125,16 @@ def test_output_path_that_is_a_file_is_a_clear_error(sample_result, tmp_path):
     f.write_text("")
     with pytest.raises(LandclearError, match="不是文件夹"):
         sample_result.to_files(f, maps=False)
+
+
+def test_jupyter_summary_is_chinese_and_escaped(sample_result):
+    import copy
+
+    r = copy.copy(sample_result)
+    r.project = copy.copy(sample_result.project)
+    r.project.city = "<script>alert(1)</script>"
+    html = r._repr_html_()
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    for text in ("已出清企业", "欠缴土地使用税两年以上企业清单", "园区指标", "数据质量"):
+        assert text in html
+    assert f"{len(sample_result.parcels)}" in html
