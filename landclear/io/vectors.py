@@ -669,6 +669,13 @@ def _to_output_crs(
             )
             log.warn(msg, input=rec.name, file=ds.shown)
             rec.notes.append(f"{ds.shown}: {msg}")
+    # Coordinates that do not fit their declared CRS (a GK zone prefix in a
+    # no-prefix CRS, the wrong zone, swapped axes) are warned about before reprojection.
+    from landclear.geo import check_plausible
+
+    problem = check_plausible(gdf)
+    if problem:
+        log.warn(f"{ds.shown}: {problem}", input=rec.name, file=ds.shown, kind="crs_plausibility")
     if not gdf.crs.equals(CRS.from_user_input(OUTPUT_CRS)):
         gdf = gdf.to_crs(OUTPUT_CRS)
     return gdf, label
