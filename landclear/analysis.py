@@ -10,9 +10,15 @@ import datetime as dt
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
-from landclear.ids import is_industrial_land_use
+from landclear.ids import (
+    credit_code_valid,
+    is_industrial_land_use,
+    normalise_credit_code,
+    normalise_name,
+)
 from landclear.loading import Inputs, load_inputs
 from landclear.match import build_entities, link_parcels, link_to_entities, report_records
 from landclear.progress import DONE_STATUS
@@ -119,6 +125,39 @@ def _evaluation_year(enterprises: pd.DataFrame, as_of: dt.date) -> int | None:
     return int(years.max()) if len(years) else None
 
 
+def _self_entities(frame: pd.DataFrame, source: str, log: QualityLog) -> pd.DataFrame:
+    """Entities for ledger rows that match no known enterprise, keyed by their own code/name.
+
+    A tax-arrears or mortgage row about an enterprise that is neither in the
+    enterprise ledger nor a parcel owner still belongs on its list: it is kept
+    under its own identity and reported, never dropped.
+    """
+    unmatched = frame["enterprise_id"].isna()
+    if not unmatched.any():
+        return pd.DataFrame()
+    rows = frame.loc[unmatched]
+    code = normalise_credit_code(rows["credit_code"]) if "credit_code" in rows else pd.Series(
+        pd.NA, index=rows.index, dtype="string")
+    name = rows["name"].astype("string") if "name" in rows else pd.Series(
+        pd.NA, index=rows.index, dtype="string")
+    name_norm = normalise_name(name)
+    valid = credit_code_valid(code).fillna(False).to_numpy(dtype=bool)
+    ids = pd.Series(np.where(valid, code.astype(object), ("N:" + name_norm).astype(object)),
+                    index=rows.index).astype("string")
+    ids = ids.where(~(ids.isna() | (ids == "N:")), pd.NA)
+    frame.loc[unmatched, "enterprise_id"] = ids
+    known = ids.notna()
+    for f, r in zip(rows.loc[known, SOURCE_FILE], rows.loc[known, SOURCE_ROW], strict=True):
+        log.warn(f"{source}: 未匹配到企业台账或宗地权利人,按其自身信用代码/名称列入 / "
+                 "matches no enterprise or parcel owner; kept under its own code or name",
+                 file=f, row=r, kind="unmatched_enterprise")
+    return pd.DataFrame({
+        "enterprise_id": ids[known], "credit_code": code[known].where(valid[known.to_numpy()]),
+        "name": name[known], "name_norm": name_norm[known],
+        "code_valid": valid[known.to_numpy()], "in_ledger": False,
+    }).drop_duplicates("enterprise_id")
+
+
 def _link_all(parcels: pd.DataFrame, inputs: Inputs, log: QualityLog,
               min_score: float) -> pd.DataFrame:
     """Give every parcel and ledger row an ``enterprise_id`` (code, name, fuzzy)."""
@@ -128,6 +167,7 @@ def _link_all(parcels: pd.DataFrame, inputs: Inputs, log: QualityLog,
     ids, report = link_parcels(parcels, entities, min_score=min_score)
     parcels["enterprise_id"] = ids
     reports.append(report)
+    extra = []
     for name, frame in (("enterprises", ent), ("tax_arrears", inputs.tax_arrears),
                         ("mortgages", inputs.mortgages), ("disposals", inputs.disposals)):
         if len(frame) == 0 or not ({"credit_code", "name"} & set(frame.columns)):
@@ -136,9 +176,17 @@ def _link_all(parcels: pd.DataFrame, inputs: Inputs, log: QualityLog,
         ids, report = link_to_entities(frame, entities, min_score=min_score, source=name)
         frame["enterprise_id"] = ids
         reports.append(report)
+        if name != "disposals":  # a disposal names a parcel or a known enterprise
+            extra.append(_self_entities(frame, name, log))
     if reports:
         log.add_matches(report_records(pd.concat(reports, ignore_index=True)))
-    return entities.drop(columns=["name_variants"], errors="ignore")
+    entities = entities.drop(columns=["name_variants"], errors="ignore")
+    extra = [e for e in extra if len(e)]
+    if extra:
+        new = pd.concat(extra, ignore_index=True).drop_duplicates("enterprise_id")
+        new = new[~new["enterprise_id"].isin(entities["enterprise_id"])]
+        entities = pd.concat([entities, new], ignore_index=True)
+    return entities
 
 
 def _link_mortgages(parcels: pd.DataFrame, mortgages: pd.DataFrame, log: QualityLog) -> pd.DataFrame:

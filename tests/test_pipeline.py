@@ -138,3 +138,28 @@ def test_jupyter_summary_is_chinese_and_escaped(sample_result):
     for text in ("已出清企业", "欠缴土地使用税两年以上企业清单", "园区指标", "数据质量"):
         assert text in html
     assert f"{len(sample_result.parcels)}" in html
+
+
+def test_ledger_row_for_unknown_enterprise_is_kept_on_its_list(sample_dir, tmp_path):
+    """A land-tax debtor known to no other bureau still makes the tax list, with a warning."""
+    import shutil
+    import tomllib
+
+    import landclear
+
+    work = tmp_path / "s"
+    shutil.copytree(sample_dir, work)
+    (work / "extra_tax.csv").write_text(
+        "企业名称,统一社会信用代码,税种,欠税金额(元),所属期起,所属期止\n"
+        "宁夏外地未登记化工有限公司,,城镇土地使用税,\"120,000\",2020/1/1,2020/12/31\n",
+        encoding="utf-8")
+    raw = tomllib.loads((work / "project.toml").read_text("utf-8"))
+    raw["inputs"]["tax_arrears"] = [raw["inputs"]["tax_arrears"], "extra_tax.csv"]
+    raw.pop("scenarios", None)
+    r = landclear.run(landclear.load_project(raw, base_dir=work))
+    tax = r.tax_list
+    hit = tax[tax["name"] == "宁夏外地未登记化工有限公司"]
+    assert len(hit) == 1
+    assert hit["land_tax_amount"].iloc[0] == pytest.approx(12.0)
+    assert any(w.get("kind") == "unmatched_enterprise" for w in r.quality.warnings)
+    assert r.quality.inputs["tax_arrears"].rows_used == r.quality.inputs["tax_arrears"].rows_read
