@@ -49,8 +49,17 @@ _LAZY = {
 }
 
 __all__ = [
-    "CRSError", "DataError", "FontError", "InputFileError", "LandclearError",
-    "MissingColumnError", "Project", "ProjectError", "load_project", "__version__", *_LAZY,
+    "CRSError",
+    "DataError",
+    "FontError",
+    "InputFileError",
+    "LandclearError",
+    "MissingColumnError",
+    "Project",
+    "ProjectError",
+    "load_project",
+    "__version__",
+    *_LAZY,
 ]
 
 

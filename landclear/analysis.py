@@ -33,7 +33,12 @@ from landclear.rules.config import load_settings
 from landclear.rules.evidence import evidence
 from landclear.schema import SOURCE_FILE, SOURCE_ROW
 
-COUNTY_BY_CODE = {"640202": "大武口区", "640205": "惠农区", "640221": "平罗县", "640200": "石嘴山市"}
+COUNTY_BY_CODE = {
+    "640202": "大武口区",
+    "640205": "惠农区",
+    "640221": "平罗县",
+    "640200": "石嘴山市",
+}
 
 
 def run(
@@ -76,8 +81,9 @@ def run(
     return analyse(inputs, project, progress=progress)
 
 
-def _assign_parks(parcels: gpd.GeoDataFrame, park_shapes: gpd.GeoDataFrame | None,
-                  log: QualityLog) -> gpd.GeoDataFrame:
+def _assign_parks(
+    parcels: gpd.GeoDataFrame, park_shapes: gpd.GeoDataFrame | None, log: QualityLog
+) -> gpd.GeoDataFrame:
     """Fill a missing ``park`` (and ``county``) from the parks layer by location."""
     if "park" not in parcels:
         parcels["park"] = pd.Series(pd.NA, index=parcels.index, dtype="string")
@@ -86,18 +92,28 @@ def _assign_parks(parcels: gpd.GeoDataFrame, park_shapes: gpd.GeoDataFrame | Non
         points = gpd.GeoDataFrame(
             geometry=parcels.loc[missing].geometry.representative_point(), crs=parcels.crs
         )
-        joined = gpd.sjoin(points, park_shapes[["park", "geometry"]].to_crs(parcels.crs),
-                           how="left", predicate="within")
+        joined = gpd.sjoin(
+            points,
+            park_shapes[["park", "geometry"]].to_crs(parcels.crs),
+            how="left",
+            predicate="within",
+        )
         joined = joined[~joined.index.duplicated(keep="first")]
         found = joined["park"].dropna()
         parcels.loc[found.index, "park"] = found.astype("string")
         rec = log.input("parcels")
-        rec.repair(parcels.loc[found.index, SOURCE_FILE], parcels.loc[found.index, SOURCE_ROW],
-                   [f"园区按位置补充为 {p} / park assigned by location" for p in found], "park")
+        rec.repair(
+            parcels.loc[found.index, SOURCE_FILE],
+            parcels.loc[found.index, SOURCE_ROW],
+            [f"园区按位置补充为 {p} / park assigned by location" for p in found],
+            "park",
+        )
     still = parcels["park"].isna()
     if still.any():
-        log.warn(f"{int(still.sum())} 宗地块不在任何园区内 / parcels outside every park",
-                 parcel_ids=", ".join(parcels.loc[still, "parcel_id"].astype(str).head(50)))
+        log.warn(
+            f"{int(still.sum())} 宗地块不在任何园区内 / parcels outside every park",
+            parcel_ids=", ".join(parcels.loc[still, "parcel_id"].astype(str).head(50)),
+        )
         parcels["park"] = parcels["park"].fillna("园区外")
     if "county" not in parcels:
         parcels["county"] = pd.Series(pd.NA, index=parcels.index, dtype="string")
@@ -136,30 +152,47 @@ def _self_entities(frame: pd.DataFrame, source: str, log: QualityLog) -> pd.Data
     if not unmatched.any():
         return pd.DataFrame()
     rows = frame.loc[unmatched]
-    code = normalise_credit_code(rows["credit_code"]) if "credit_code" in rows else pd.Series(
-        pd.NA, index=rows.index, dtype="string")
-    name = rows["name"].astype("string") if "name" in rows else pd.Series(
-        pd.NA, index=rows.index, dtype="string")
+    code = (
+        normalise_credit_code(rows["credit_code"])
+        if "credit_code" in rows
+        else pd.Series(pd.NA, index=rows.index, dtype="string")
+    )
+    name = (
+        rows["name"].astype("string")
+        if "name" in rows
+        else pd.Series(pd.NA, index=rows.index, dtype="string")
+    )
     name_norm = normalise_name(name)
     valid = credit_code_valid(code).fillna(False).to_numpy(dtype=bool)
-    ids = pd.Series(np.where(valid, code.astype(object), ("N:" + name_norm).astype(object)),
-                    index=rows.index).astype("string")
+    ids = pd.Series(
+        np.where(valid, code.astype(object), ("N:" + name_norm).astype(object)), index=rows.index
+    ).astype("string")
     ids = ids.where(~(ids.isna() | (ids == "N:")), pd.NA)
     frame.loc[unmatched, "enterprise_id"] = ids
     known = ids.notna()
     for f, r in zip(rows.loc[known, SOURCE_FILE], rows.loc[known, SOURCE_ROW], strict=True):
-        log.warn(f"{source}: 未匹配到企业台账或宗地权利人,按其自身信用代码/名称列入 / "
-                 "matches no enterprise or parcel owner; kept under its own code or name",
-                 file=f, row=r, kind="unmatched_enterprise")
-    return pd.DataFrame({
-        "enterprise_id": ids[known], "credit_code": code[known].where(valid[known.to_numpy()]),
-        "name": name[known], "name_norm": name_norm[known],
-        "code_valid": valid[known.to_numpy()], "in_ledger": False,
-    }).drop_duplicates("enterprise_id")
+        log.warn(
+            f"{source}: 未匹配到企业台账或宗地权利人,按其自身信用代码/名称列入 / "
+            "matches no enterprise or parcel owner; kept under its own code or name",
+            file=f,
+            row=r,
+            kind="unmatched_enterprise",
+        )
+    return pd.DataFrame(
+        {
+            "enterprise_id": ids[known],
+            "credit_code": code[known].where(valid[known.to_numpy()]),
+            "name": name[known],
+            "name_norm": name_norm[known],
+            "code_valid": valid[known.to_numpy()],
+            "in_ledger": False,
+        }
+    ).drop_duplicates("enterprise_id")
 
 
-def _link_all(parcels: pd.DataFrame, inputs: Inputs, log: QualityLog,
-              min_score: float) -> pd.DataFrame:
+def _link_all(
+    parcels: pd.DataFrame, inputs: Inputs, log: QualityLog, min_score: float
+) -> pd.DataFrame:
     """Give every parcel and ledger row an ``enterprise_id`` (code, name, fuzzy)."""
     ent = inputs.enterprises
     entities = build_entities(ent, parcels)
@@ -168,8 +201,12 @@ def _link_all(parcels: pd.DataFrame, inputs: Inputs, log: QualityLog,
     parcels["enterprise_id"] = ids
     reports.append(report)
     extra = []
-    for name, frame in (("enterprises", ent), ("tax_arrears", inputs.tax_arrears),
-                        ("mortgages", inputs.mortgages), ("disposals", inputs.disposals)):
+    for name, frame in (
+        ("enterprises", ent),
+        ("tax_arrears", inputs.tax_arrears),
+        ("mortgages", inputs.mortgages),
+        ("disposals", inputs.disposals),
+    ):
         if len(frame) == 0 or not ({"credit_code", "name"} & set(frame.columns)):
             frame["enterprise_id"] = pd.Series(pd.NA, index=frame.index, dtype="string")
             continue
@@ -189,15 +226,20 @@ def _link_all(parcels: pd.DataFrame, inputs: Inputs, log: QualityLog,
     return entities
 
 
-def _link_mortgages(parcels: pd.DataFrame, mortgages: pd.DataFrame, log: QualityLog) -> pd.DataFrame:
+def _link_mortgages(
+    parcels: pd.DataFrame, mortgages: pd.DataFrame, log: QualityLog
+) -> pd.DataFrame:
     """Give each mortgage a ``parcel_id``: direct, by certificate number, or by owner."""
     m = mortgages.copy()
     if "parcel_id" not in m:
         m["parcel_id"] = pd.Series(pd.NA, index=m.index, dtype="string")
     known = set(parcels["parcel_id"].astype(str))
     if "cert_no" in m and "cert_no" in parcels:
-        by_cert = parcels.dropna(subset=["cert_no"]).drop_duplicates("cert_no").set_index("cert_no")[
-            "parcel_id"]
+        by_cert = (
+            parcels.dropna(subset=["cert_no"])
+            .drop_duplicates("cert_no")
+            .set_index("cert_no")["parcel_id"]
+        )
         fill = m["parcel_id"].isna() & m["cert_no"].notna()
         m.loc[fill, "parcel_id"] = m.loc[fill, "cert_no"].map(by_cert)
     # A mortgage named only by its enterprise covers that enterprise's parcels.
@@ -205,8 +247,10 @@ def _link_mortgages(parcels: pd.DataFrame, mortgages: pd.DataFrame, log: Quality
     if by_owner.any():
         owned = parcels[["enterprise_id", "parcel_id"]].dropna()
         extra = m[by_owner].drop(columns="parcel_id").merge(owned, on="enterprise_id", how="inner")
-        log.warn(f"{int(by_owner.sum())} 条抵押记录无宗地代码,按抵押人全部宗地计 / "
-                 "mortgages without parcel applied to all the owner's parcels")
+        log.warn(
+            f"{int(by_owner.sum())} 条抵押记录无宗地代码,按抵押人全部宗地计 / "
+            "mortgages without parcel applied to all the owner's parcels"
+        )
         m = pd.concat([m[~by_owner], extra], ignore_index=True)
     unknown = m["parcel_id"].notna() & ~m["parcel_id"].astype(str).isin(known)
     orphan = m["parcel_id"].isna() | unknown
@@ -221,8 +265,11 @@ def _cleared(parcels: pd.DataFrame, disposals: pd.DataFrame, as_of: dt.date) -> 
         return pd.Series(False, index=parcels.index)
     status = disposals["status"].astype("string").str.strip().str.lower()
     done = status.isin(DONE_STATUS) & (disposals["completed_on"] <= pd.Timestamp(as_of))
-    by_parcel = set(disposals.loc[done & disposals["parcel_id"].notna(), "parcel_id"].astype(str)) \
-        if "parcel_id" in disposals else set()
+    by_parcel = (
+        set(disposals.loc[done & disposals["parcel_id"].notna(), "parcel_id"].astype(str))
+        if "parcel_id" in disposals
+        else set()
+    )
     return parcels["parcel_id"].astype(str).isin(by_parcel)
 
 
@@ -246,7 +293,9 @@ def analyse(inputs: Inputs, project: Project, *, progress: bool = False) -> Resu
     stopped_ids = set(ent_state.loc[ent_state["stopped_2y"], "enterprise_id"])
     parcels["stopped_2y"] = parcels["enterprise_id"].isin(stopped_ids)
     # 5.3 land-use-tax arrears
-    tax = lists.tax_arrears(inputs.tax_arrears.dropna(subset=["enterprise_id"]), as_of, settings.lists)
+    tax = lists.tax_arrears(
+        inputs.tax_arrears.dropna(subset=["enterprise_id"]), as_of, settings.lists
+    )
     tax_ids = set(tax.loc[tax["tax_arrears_2y"], "enterprise_id"])
     parcels["tax_arrears_2y"] = parcels["enterprise_id"].isin(tax_ids)
     # 5.4 mortgaged idle land
@@ -256,6 +305,76 @@ def analyse(inputs: Inputs, project: Project, *, progress: bool = False) -> Resu
     parcels["lists"] = lists.count_lists(parcels)
 
     # 5.5 per-mu efficiency and grading
+    parcels, enterprises, ent_year, year = enterprise_stage(
+        parcels, entities, ent_all, ent_latest, ent_state, tax, settings, as_of
+    )
+
+    # 5.6 building intensity
+    parcels = parcels.join(
+        intensity.building_intensity(parcels, inputs.buildings, settings.intensity)
+    )
+
+    # §7 raster evidence (optional rasters in the project)
+    status = ent_latest.set_index("enterprise_id")["status"] if "status" in ent_latest else None
+    parcels["enterprise_status"] = (
+        parcels["enterprise_id"].map(status) if status is not None else pd.NA
+    )
+    if project.rasters:
+        parcels = parcels.join(raster_evidence(parcels, project.rasters, progress=progress))
+    parcels = parcels.join(evidence(parcels, as_of, settings.evidence.as_dict()))
+
+    # cleared, in park, 5.8 recommendation
+    parcels["cleared"] = _cleared(parcels, inputs.disposals, as_of)
+    parcels["in_park"] = parcels["park"].ne("园区外")
+    parcels = parcels.join(actions_rules.recommend(parcels, settings.actions))
+
+    return finish(parcels, enterprises, ent_year, year, mortgages, inputs, project, settings)
+
+
+def _check_certified_area(result: Result, tolerance: float) -> None:
+    p = result.parcels
+    if "certified_area" not in p:
+        return
+    diff = (p["area_mu"] - p["certified_area"]).abs() / p["certified_area"]
+    bad = diff > tolerance
+    bad &= p["certified_area"].notna() & (p["certified_area"] > 0)
+    for pid, f, r, cert, geo_mu in zip(
+        p.loc[bad, "parcel_id"],
+        p.loc[bad, SOURCE_FILE],
+        p.loc[bad, SOURCE_ROW],
+        p.loc[bad, "certified_area"],
+        p.loc[bad, "area_mu"],
+        strict=True,
+    ):
+        result.quality.warn(
+            f"宗地 {pid} 证载面积 {cert:.2f} 亩与图形面积 {geo_mu:.2f} 亩相差超过 "
+            f"{tolerance:.0%} / certified area differs from geometry",
+            file=f,
+            row=r,
+            parcel_id=pid,
+            kind="area_mismatch",
+        )
+    result.area_mismatch = p.loc[bad, ["parcel_id", "certified_area", "area_mu"]].assign(
+        diff_ratio=diff[bad].to_numpy()
+    )
+
+
+def enterprise_stage(
+    parcels: pd.DataFrame,
+    entities: pd.DataFrame,
+    ent_all: pd.DataFrame,
+    ent_latest: pd.DataFrame,
+    ent_state: pd.DataFrame,
+    tax: pd.DataFrame,
+    settings: Any,
+    as_of: dt.date,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, int | None]:
+    """Enterprise-level steps on the (small) aggregated tables: grading and list flags.
+
+    Shared by every engine: the per-parcel steps may run on partitions, this one
+    runs once on the driver. Returns the parcels with enterprise columns added,
+    the enterprise table, the evaluated year's ledger rows and that year.
+    """
     year = _evaluation_year(ent_all, as_of)
     ent_year = ent_all if year is None else ent_all[ent_all["year"] == year]
     ent_year = ent_year.dropna(subset=["enterprise_id"]).drop_duplicates("enterprise_id")
@@ -266,10 +385,16 @@ def analyse(inputs: Inputs, project: Project, *, progress: bool = False) -> Resu
     eval_cols = ["enterprise_id"] + [c for c in evaluated.columns if c not in ent_year.columns]
     enterprises = entities.merge(
         ent_latest.drop(columns=[c for c in ("credit_code", "name") if c in ent_latest]),
-        on="enterprise_id", how="left")
+        on="enterprise_id",
+        how="left",
+    )
     enterprises = enterprises.merge(evaluated[eval_cols], on="enterprise_id", how="left")
-    enterprises = enterprises.merge(ent_state.drop_duplicates("enterprise_id"), on="enterprise_id",
-                                    how="left", suffixes=("", "_s"))
+    enterprises = enterprises.merge(
+        ent_state.drop_duplicates("enterprise_id"),
+        on="enterprise_id",
+        how="left",
+        suffixes=("", "_s"),
+    )
     enterprises = enterprises.merge(tax, on="enterprise_id", how="left", suffixes=("", "_t"))
     enterprises["stopped_2y"] = enterprises["stopped_2y"].fillna(False).astype(bool)
     enterprises["tax_arrears_2y"] = enterprises["tax_arrears_2y"].fillna(False).astype(bool)
@@ -280,33 +405,43 @@ def analyse(inputs: Inputs, project: Project, *, progress: bool = False) -> Resu
     any_idle = parcels.groupby("enterprise_id")["idle"].any()
     enterprises["any_idle"] = enterprises["enterprise_id"].map(any_idle).fillna(False).astype(bool)
     enterprises["low_efficiency"] = efficiency.low_efficiency(
-        enterprises["grade"].fillna("T"), enterprises["stopped_2y"], enterprises["any_idle"])
-    parcels["low_efficiency"] = parcels["enterprise_id"].map(
-        enterprises.set_index("enterprise_id")["low_efficiency"]).fillna(False).astype(bool)
-    parcels["above_scale"] = parcels["enterprise_id"].map(
-        enterprises.set_index("enterprise_id")["above_scale"]).astype("boolean")
+        enterprises["grade"].fillna("T"), enterprises["stopped_2y"], enterprises["any_idle"]
+    )
+    parcels["low_efficiency"] = (
+        parcels["enterprise_id"]
+        .map(enterprises.set_index("enterprise_id")["low_efficiency"])
+        .fillna(False)
+        .astype(bool)
+    )
+    parcels["above_scale"] = (
+        parcels["enterprise_id"]
+        .map(enterprises.set_index("enterprise_id")["above_scale"])
+        .astype("boolean")
+    )
     parcels["industry_code"] = parcels["enterprise_id"].map(
-        enterprises.set_index("enterprise_id")["industry_code"])
+        enterprises.set_index("enterprise_id")["industry_code"]
+    )
 
-    # 5.6 building intensity
-    parcels = parcels.join(intensity.building_intensity(parcels, inputs.buildings, settings.intensity))
+    return parcels, enterprises, ent_year, year
 
-    # §7 raster evidence (optional rasters in the project)
-    status = ent_latest.set_index("enterprise_id")["status"] if "status" in ent_latest else None
-    parcels["enterprise_status"] = (parcels["enterprise_id"].map(status) if status is not None
-                                    else pd.NA)
-    if project.rasters:
-        parcels = parcels.join(raster_evidence(parcels, project.rasters, progress=progress))
-    parcels = parcels.join(evidence(parcels, as_of, settings.evidence.as_dict()))
 
-    # cleared, in park, 5.8 recommendation
-    parcels["cleared"] = _cleared(parcels, inputs.disposals, as_of)
-    parcels["in_park"] = parcels["park"].ne("园区外")
-    parcels = parcels.join(actions_rules.recommend(parcels, settings.actions))
-
+def finish(
+    parcels: pd.DataFrame,
+    enterprises: pd.DataFrame,
+    ent_year: pd.DataFrame,
+    year: int | None,
+    mortgages: pd.DataFrame,
+    inputs: Inputs,
+    project: Project,
+    settings: Any,
+) -> Result:
+    """Park indicators, cross-list, progress and scenarios: the last step of every engine."""
+    as_of = project.as_of
+    log = inputs.log
     # 5.7 park indicators against the as_of year's targets
     parcels["land_use_industrial"] = (
-        is_industrial_land_use(parcels["land_use"]) if "land_use" in parcels
+        is_industrial_land_use(parcels["land_use"])
+        if "land_use" in parcels
         else pd.Series(True, index=parcels.index)
     )
     targets = {str(y): t for y, t in project.targets.per_mu.items()}
@@ -323,7 +458,7 @@ def analyse(inputs: Inputs, project: Project, *, progress: bool = False) -> Resu
         tax_arrears=inputs.tax_arrears,
         mortgages=mortgages,
         disposals=inputs.disposals,
-        enterprise_years=ent_all,
+        enterprise_years=inputs.enterprises,
         quality=log,
         evaluation_year=year,
     )
@@ -336,21 +471,3 @@ def analyse(inputs: Inputs, project: Project, *, progress: bool = False) -> Resu
         result.extras["map_layers"] = scenario_layers(result)
         result.extras["scenario_tables"] = scenario_tables(result)
     return result
-
-
-def _check_certified_area(result: Result, tolerance: float) -> None:
-    p = result.parcels
-    if "certified_area" not in p:
-        return
-    diff = (p["area_mu"] - p["certified_area"]).abs() / p["certified_area"]
-    bad = diff > tolerance
-    bad &= p["certified_area"].notna() & (p["certified_area"] > 0)
-    for pid, f, r, cert, geo_mu in zip(p.loc[bad, "parcel_id"], p.loc[bad, SOURCE_FILE],
-                                       p.loc[bad, SOURCE_ROW], p.loc[bad, "certified_area"],
-                                       p.loc[bad, "area_mu"], strict=True):
-        result.quality.warn(
-            f"宗地 {pid} 证载面积 {cert:.2f} 亩与图形面积 {geo_mu:.2f} 亩相差超过 "
-            f"{tolerance:.0%} / certified area differs from geometry",
-            file=f, row=r, parcel_id=pid, kind="area_mismatch")
-    result.area_mismatch = p.loc[bad, ["parcel_id", "certified_area", "area_mu"]].assign(
-        diff_ratio=diff[bad].to_numpy())

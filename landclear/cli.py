@@ -34,18 +34,24 @@ def _friendly(func):
 def sample_project() -> Path:
     """The shipped sample project (``shapefiles/project.toml`` of the source tree)."""
     here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "shapefiles" / "project.toml", here / "data" / "sample" / "project.toml"):
+    for candidate in (
+        here.parent / "shapefiles" / "project.toml",
+        here / "data" / "sample" / "project.toml",
+    ):
         if candidate.exists():
             return candidate
-    raise LandclearError("找不到示例数据 shapefiles/project.toml / sample data not found; "
-                         "run from a source checkout")
+    raise LandclearError(
+        "找不到示例数据 shapefiles/project.toml / sample data not found; run from a source checkout"
+    )
 
 
 def _echo_quality(log) -> None:
     for name, rec in log.inputs.items():
-        click.echo(f"  {name:<12} 读取 {rec.rows_read:>6}  使用 {rec.rows_used:>6}  "
-                   f"拒绝 {rec.rows_rejected:>4}  跳过 {rec.rows_skipped:>3}  "
-                   f"编码 {rec.encoding or '-'}  坐标系 {rec.crs or '-'}")
+        click.echo(
+            f"  {name:<12} 读取 {rec.rows_read:>6}  使用 {rec.rows_used:>6}  "
+            f"拒绝 {rec.rows_rejected:>4}  跳过 {rec.rows_skipped:>3}  "
+            f"编码 {rec.encoding or '-'}  坐标系 {rec.crs or '-'}"
+        )
     if log.warnings:
         click.echo(f"  警告 warnings: {len(log.warnings)} (see quality.json)")
 
@@ -58,8 +64,14 @@ def main() -> None:
 
 @main.command()
 @click.argument("project", type=click.Path(dir_okay=False))
-@click.option("--out", "out", type=click.Path(file_okay=False), default="out", show_default=True,
-              help="Output folder for quality.json.")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False),
+    default="out",
+    show_default=True,
+    help="Output folder for quality.json.",
+)
 @_friendly
 def validate(project: str, out: str) -> None:
     """Load and validate every input of PROJECT; write OUT/quality.json."""
@@ -71,18 +83,28 @@ def validate(project: str, out: str) -> None:
     log = QualityLog()
     inputs = load_inputs(proj, log)
     path = log.write_json(Path(out) / "quality.json")
-    click.echo(f"已载入 loaded: {len(inputs.parcels)} 宗地 parcels, "
-               f"{len(inputs.enterprises)} 企业记录 enterprise rows")
+    click.echo(
+        f"已载入 loaded: {len(inputs.parcels)} 宗地 parcels, "
+        f"{len(inputs.enterprises)} 企业记录 enterprise rows"
+    )
     _echo_quality(log)
     click.echo(f"写出 wrote {path}")
 
 
-def _run_and_write(project: str | Path, out: str, *, maps: bool, reports: bool,
-                   engine: str | None = None, scheduler: str | None = None):
+def _run_and_write(
+    project: str | Path,
+    out: str,
+    *,
+    maps: bool,
+    reports: bool,
+    engine: str | None = None,
+    scheduler: str | None = None,
+):
     from landclear.api import run_project
 
-    result, written = run_project(project, out, maps=maps, reports=reports, engine=engine,
-                                  scheduler=scheduler)
+    result, written = run_project(
+        project, out, maps=maps, reports=reports, engine=engine, scheduler=scheduler
+    )
     s = result.summary()
     click.echo(json.dumps(s, ensure_ascii=False, indent=1))
     _echo_quality(result.quality)
@@ -96,15 +118,21 @@ def _run_and_write(project: str | Path, out: str, *, maps: bool, reports: bool,
 @click.option("--out", type=click.Path(file_okay=False), default="out", show_default=True)
 @click.option("--no-maps", is_flag=True, help="Do not write maps/.")
 @click.option("--reports", is_flag=True, help="Also write the per-parcel files (reports/).")
-@click.option("--engine", type=click.Choice(["pandas", "dask"]), default=None,
-              help="Analysis engine (default: the project's, else pandas).")
+@click.option(
+    "--engine",
+    type=click.Choice(["pandas", "dask"]),
+    default=None,
+    help="Analysis engine (default: the project's, else pandas).",
+)
 @click.option("--scheduler", default=None, help="dask.distributed scheduler address.")
 @_friendly
-def run(project: str, out: str, no_maps: bool, reports: bool, engine: str | None,
-        scheduler: str | None) -> None:
+def run(
+    project: str, out: str, no_maps: bool, reports: bool, engine: str | None, scheduler: str | None
+) -> None:
     """Run the analysis of PROJECT and write the outputs (DOMAIN §8) to OUT."""
-    _run_and_write(project, out, maps=not no_maps, reports=reports, engine=engine,
-                   scheduler=scheduler)
+    _run_and_write(
+        project, out, maps=not no_maps, reports=reports, engine=engine, scheduler=scheduler
+    )
 
 
 @main.command()

@@ -15,7 +15,9 @@ from pathlib import Path
 
 from landclear.errors import FontError
 
-CSS_FAMILIES = '"Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Micro Hei", "Source Han Sans SC", sans-serif'
+CSS_FAMILIES = (
+    '"Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Micro Hei", "Source Han Sans SC", sans-serif'
+)
 
 _CANDIDATES = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
@@ -44,8 +46,11 @@ def cjk_font_path() -> Path:
     for cand in _CANDIDATES:
         if Path(cand).exists():
             return Path(cand)
-    for pattern in ("/usr/share/fonts/**/*CJK*", "/usr/share/fonts/**/*wqy*",
-                    "/usr/share/fonts/**/*SC*.otf"):
+    for pattern in (
+        "/usr/share/fonts/**/*CJK*",
+        "/usr/share/fonts/**/*wqy*",
+        "/usr/share/fonts/**/*SC*.otf",
+    ):
         hits = sorted(glob.glob(pattern, recursive=True))
         if hits:
             return Path(hits[0])
@@ -64,8 +69,10 @@ def use_cjk_font() -> str:
     font_manager.fontManager.addfont(str(path))
     # A .ttc holds several faces (JP, KR, SC, ...): prefer the Simplified Chinese one.
     names = {f.name for f in font_manager.fontManager.ttflist}
-    family = next((n for n in ("Noto Sans CJK SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei")
-                   if n in names), font_manager.FontProperties(fname=str(path)).get_name())
+    family = next(
+        (n for n in ("Noto Sans CJK SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei") if n in names),
+        font_manager.FontProperties(fname=str(path)).get_name(),
+    )
     rcParams["font.family"] = "sans-serif"
     rcParams["font.sans-serif"] = [family, *[f for f in rcParams["font.sans-serif"] if f != family]]
     rcParams["axes.unicode_minus"] = False

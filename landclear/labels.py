@@ -167,15 +167,24 @@ def labels(names: Iterable[str], language: str = "zh") -> dict[str, str]:
 
 #: Coded values shown to users: column → {code: (zh, en)}.
 VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
-    "idle_cause": {"government": ("政府原因", "government"), "enterprise": ("企业原因", "enterprise")},
+    "idle_cause": {
+        "government": ("政府原因", "government"),
+        "enterprise": ("企业原因", "enterprise"),
+    },
     "idle_type": {"A": ("A 未按期动工", "A not started"), "B": ("B 中止开发", "B suspended")},
-    "grade_group": {"above": ("规上", "above scale"), "below": ("规下", "below scale"),
-                    "T": ("不参评", "not evaluated")},
-    "method": {"code": ("信用代码", "credit code"), "name": ("名称一致", "same name"),
-               "fuzzy": ("模糊匹配(请核对)", "fuzzy (confirm)"),
-               "branch": ("分支机构", "branch"), "code_conflict": ("代码一致名称不符(请核对)",
-                                                                 "code, names differ (confirm)"),
-               "none": ("未匹配", "unmatched")},
+    "grade_group": {
+        "above": ("规上", "above scale"),
+        "below": ("规下", "below scale"),
+        "T": ("不参评", "not evaluated"),
+    },
+    "method": {
+        "code": ("信用代码", "credit code"),
+        "name": ("名称一致", "same name"),
+        "fuzzy": ("模糊匹配(请核对)", "fuzzy (confirm)"),
+        "branch": ("分支机构", "branch"),
+        "code_conflict": ("代码一致名称不符(请核对)", "code, names differ (confirm)"),
+        "none": ("未匹配", "unmatched"),
+    },
 }
 
 

@@ -38,16 +38,23 @@ class Inputs:
     log: QualityLog = field(default_factory=QualityLog)
 
 
-_EMPTY_DTYPES = {"number": "float64", "int": "Int64", "date": "datetime64[ns]",
-                 "bool": "boolean", "str": "string", "code": "string"}
+_EMPTY_DTYPES = {
+    "number": "float64",
+    "int": "Int64",
+    "date": "datetime64[ns]",
+    "bool": "boolean",
+    "str": "string",
+    "code": "string",
+}
 
 
 def _empty(input_name: str) -> pd.DataFrame:
     """A typed, empty ledger for an input the project does not name."""
     from landclear.schema import FIELDS, SOURCE_FILE, SOURCE_ROW
 
-    columns = {name: pd.Series(dtype=_EMPTY_DTYPES[kind])
-               for name, kind in FIELDS[input_name].items()}
+    columns = {
+        name: pd.Series(dtype=_EMPTY_DTYPES[kind]) for name, kind in FIELDS[input_name].items()
+    }
     columns[SOURCE_FILE] = pd.Series(dtype="string")
     columns[SOURCE_ROW] = pd.Series(dtype="int64")
     return pd.DataFrame(columns)
@@ -92,9 +99,9 @@ def load_inputs(project: Project, log: QualityLog | None = None) -> Inputs:
 
         raise ProjectError("[inputs] 缺少 parcels / the project names no parcels input")
     parcels = read_vector_input(project.inputs["parcels"], project, log)
-    parcels["credit_code"] = normalise_credit_code(parcels["credit_code"]) if (
-        "credit_code" in parcels
-    ) else pd.NA
+    parcels["credit_code"] = (
+        normalise_credit_code(parcels["credit_code"]) if ("credit_code" in parcels) else pd.NA
+    )
     if "land_use" in parcels:
         parcels["land_use"] = normalise_land_use(parcels["land_use"])
     parcels["area_mu"] = area_mu(parcels)
@@ -121,11 +128,13 @@ def load_inputs(project: Project, log: QualityLog | None = None) -> Inputs:
 
     parks = (
         read_vector_input(project.inputs["parks"], project, log)
-        if "parks" in project.inputs else None
+        if "parks" in project.inputs
+        else None
     )
     buildings = (
         read_vector_input(project.inputs["buildings"], project, log)
-        if "buildings" in project.inputs else None
+        if "buildings" in project.inputs
+        else None
     )
     return Inputs(
         parcels=parcels,

@@ -28,8 +28,18 @@ from landclear.errors import ProjectError
 from landclear.schema import INPUT_NAMES
 
 TOP_KEYS = (
-    "as_of", "city", "language", "inputs", "columns", "targets", "rules", "scenarios",
-    "maps", "reports", "output", "engine",
+    "as_of",
+    "city",
+    "language",
+    "inputs",
+    "columns",
+    "targets",
+    "rules",
+    "scenarios",
+    "maps",
+    "reports",
+    "output",
+    "engine",
 )
 OPTION_KEYS = ("encoding", "crs", "layer", "sheet", "sql", "table", "where", "units")
 TARGET_KEYS = ("enterprises", "mu", "deadline", "start", "per_mu", "rectification")
@@ -41,8 +51,10 @@ OUTPUT_KEYS = ("workbook_parcel_limit", "geoparquet")
 
 def _nearest(key: str, valid: tuple[str, ...] | list[str]) -> str:
     close = difflib.get_close_matches(key, list(valid), n=1, cutoff=0.5)
-    return f"; did you mean {close[0]!r}? / 是否应为 {close[0]!r}?" if close else (
-        f"; valid keys: {', '.join(valid)}"
+    return (
+        f"; did you mean {close[0]!r}? / 是否应为 {close[0]!r}?"
+        if close
+        else (f"; valid keys: {', '.join(valid)}")
     )
 
 
@@ -216,7 +228,9 @@ def load_project(
         try:
             raw = tomllib.loads(path.read_text("utf-8"))
         except tomllib.TOMLDecodeError as exc:
-            raise ProjectError(f"项目文件不是有效的 TOML / invalid TOML: {exc}", file=str(path)) from None
+            raise ProjectError(
+                f"项目文件不是有效的 TOML / invalid TOML: {exc}", file=str(path)
+            ) from None
         except UnicodeDecodeError:
             raise ProjectError("项目文件须为 UTF-8 编码 / must be UTF-8", file=str(path)) from None
         base = Path(base_dir) if base_dir is not None else path.parent
@@ -238,7 +252,9 @@ def load_project(
             check_keys(options, OPTION_KEYS, f"inputs.{name}_options")
             cols = columns_raw.get(name, {})
             if not all(isinstance(v, str) for v in cols.values()):
-                raise ProjectError(f"[columns.{name}] 的值须为表头文字 / values must be header text")
+                raise ProjectError(
+                    f"[columns.{name}] 的值须为表头文字 / values must be header text"
+                )
             spec = InputSpec(name, _sources(inputs_raw[name], name), options, dict(cols))
             if check_files:
                 _check_exists(spec, base)
@@ -263,7 +279,9 @@ def load_project(
         check_keys(output, OUTPUT_KEYS, "output")
         language = str(raw.get("language", "zh"))
         if language not in ("zh", "en"):
-            raise ProjectError(f"language = {language!r}: 只支持 'zh' 或 'en' / must be 'zh' or 'en'")
+            raise ProjectError(
+                f"language = {language!r}: 只支持 'zh' 或 'en' / must be 'zh' or 'en'"
+            )
         engine = str(raw.get("engine", "pandas"))
         if engine not in ("pandas", "dask"):
             raise ProjectError(f"engine = {engine!r}: 只支持 'pandas' 或 'dask'")

@@ -159,5 +159,7 @@ class QualityLog:
         if rec is None:
             return []
         out = [r["repair"] for r in rec.repairs if r["file"] == file and r["row"] == row]
-        out += [w["message"] for w in self.warnings if w.get("file") == file and w.get("row") == row]
+        out += [
+            w["message"] for w in self.warnings if w.get("file") == file and w.get("row") == row
+        ]
         return out

@@ -16,8 +16,16 @@ from landclear.quality import QualityLog
 from landclear.schema import FIELDS, PARCEL_OUTPUTS, SOURCE_FILE, SOURCE_ROW
 
 PARCEL_EXTRA = (
-    "idle_reason", "idle_evaluable", "stopped_years", "mortgage_amount", "mortgagees",
-    "mortgage_reason", "enterprise_id", "industry_code", "above_scale", "in_park",
+    "idle_reason",
+    "idle_evaluable",
+    "stopped_years",
+    "mortgage_amount",
+    "mortgagees",
+    "mortgage_reason",
+    "enterprise_id",
+    "industry_code",
+    "above_scale",
+    "in_park",
 )
 
 
@@ -64,34 +72,85 @@ class Result:
     def tax_list(self) -> pd.DataFrame:
         """List 1: enterprises owing 城镇土地使用税 for ≥ 2 years."""
         e = self.enterprises
-        cols = [c for c in ("enterprise_id", "name", "credit_code", "land_tax_amount",
-                            "other_tax_amount", "earliest_land_tax_period", "arrears_years",
-                            "tax_reason") if c in e]
+        cols = [
+            c
+            for c in (
+                "enterprise_id",
+                "name",
+                "credit_code",
+                "land_tax_amount",
+                "other_tax_amount",
+                "earliest_land_tax_period",
+                "arrears_years",
+                "tax_reason",
+            )
+            if c in e
+        ]
         return e.loc[e["tax_arrears_2y"], cols].reset_index(drop=True)
 
     @property
     def mortgage_list(self) -> pd.DataFrame:
         """List 2: idle land mortgaged to financial institutions."""
         p = self.parcels
-        cols = [c for c in ("parcel_id", "owner_name", "credit_code", "park", "county", "area_mu",
-                            "mortgagees", "mortgage_amount", "idle", "idle_years", "stopped_2y",
-                            "mortgage_reason") if c in p]
+        cols = [
+            c
+            for c in (
+                "parcel_id",
+                "owner_name",
+                "credit_code",
+                "park",
+                "county",
+                "area_mu",
+                "mortgagees",
+                "mortgage_amount",
+                "idle",
+                "idle_years",
+                "stopped_2y",
+                "mortgage_reason",
+            )
+            if c in p
+        ]
         return pd.DataFrame(p.loc[p["mortgaged_idle"], cols]).reset_index(drop=True)
 
     @property
     def stopped_list(self) -> pd.DataFrame:
         """List 3: industrial enterprises stopped for ≥ 2 years."""
         e = self.enterprises
-        cols = [c for c in ("enterprise_id", "name", "credit_code", "status", "stopped_since",
-                            "stopped_years", "stopped_reason") if c in e]
+        cols = [
+            c
+            for c in (
+                "enterprise_id",
+                "name",
+                "credit_code",
+                "status",
+                "stopped_since",
+                "stopped_years",
+                "stopped_reason",
+            )
+            if c in e
+        ]
         return e.loc[e["stopped_2y"], cols].reset_index(drop=True)
 
     @property
     def idle_list(self) -> pd.DataFrame:
         p = self.parcels
-        cols = [c for c in ("parcel_id", "owner_name", "park", "county", "area_mu", "idle_type",
-                            "idle_cause", "idle_years", "idle_fee", "recoverable", "idle_reason")
-                if c in p]
+        cols = [
+            c
+            for c in (
+                "parcel_id",
+                "owner_name",
+                "park",
+                "county",
+                "area_mu",
+                "idle_type",
+                "idle_cause",
+                "idle_years",
+                "idle_fee",
+                "recoverable",
+                "idle_reason",
+            )
+            if c in p
+        ]
         return pd.DataFrame(p.loc[p["idle"], cols]).reset_index(drop=True)
 
     def summary(self) -> dict[str, Any]:
@@ -119,8 +178,11 @@ class Result:
         ordered = [c for c in FIELDS["parcels"] if c in p]
         ordered += [c for c in PARCEL_OUTPUTS if c in p and c not in ordered]
         ordered += [c for c in PARCEL_EXTRA if c in p and c not in ordered]
-        ordered += [c for c in p.columns if c not in ordered and c not in (
-            "geometry", SOURCE_FILE, SOURCE_ROW)]
+        ordered += [
+            c
+            for c in p.columns
+            if c not in ordered and c not in ("geometry", SOURCE_FILE, SOURCE_ROW)
+        ]
         ordered += [SOURCE_FILE, SOURCE_ROW]
         return gpd.GeoDataFrame(p[ordered + ["geometry"]], geometry="geometry", crs=p.crs)
 
@@ -136,61 +198,163 @@ class Result:
         lang = self.project.language
         ln = {k: v[0] if lang == "zh" else v[1] for k, v in LIST_NAMES.items()}
         p = self.parcels
-        decisions = pd.DataFrame(p[[c for c in (
-            "parcel_id", "owner_name", "credit_code", "park", "county", "area_mu", "lists",
-            "idle", "recoverable", "stopped_2y", "tax_arrears_2y", "mortgaged_idle", "grade",
-            "low_efficiency", "action", "action_rule", "action_reason", "priority") if c in p]])
+        decisions = pd.DataFrame(
+            p[
+                [
+                    c
+                    for c in (
+                        "parcel_id",
+                        "owner_name",
+                        "credit_code",
+                        "park",
+                        "county",
+                        "area_mu",
+                        "lists",
+                        "idle",
+                        "recoverable",
+                        "stopped_2y",
+                        "tax_arrears_2y",
+                        "mortgaged_idle",
+                        "grade",
+                        "low_efficiency",
+                        "action",
+                        "action_rule",
+                        "action_reason",
+                        "priority",
+                    )
+                    if c in p
+                ]
+            ]
+        )
         decisions = decisions[(decisions["lists"] > 0) | p["idle"] | p["low_efficiency"]]
-        ent_cols = [c for c in (
-            "enterprise_id", "name", "credit_code", "above_scale", "industry_code", "land_mu",
-            "investment_per_mu", "output_per_mu", "tax_per_mu", "value_added_per_mu",
-            "value_added_per_tce", "labour_productivity", "rd_ratio", "tax_per_kwh", "score",
-            "grade", "grade_reason", "low_efficiency") if c in self.enterprises]
+        ent_cols = [
+            c
+            for c in (
+                "enterprise_id",
+                "name",
+                "credit_code",
+                "above_scale",
+                "industry_code",
+                "land_mu",
+                "investment_per_mu",
+                "output_per_mu",
+                "tax_per_mu",
+                "value_added_per_mu",
+                "value_added_per_tce",
+                "labour_productivity",
+                "rd_ratio",
+                "tax_per_kwh",
+                "score",
+                "grade",
+                "grade_reason",
+                "low_efficiency",
+            )
+            if c in self.enterprises
+        ]
         sheets = [
             (ln["tax"], self.tax_list),
             (ln["mortgage"], self.mortgage_list),
             (ln["stopped"], self.stopped_list),
             (ln["cross"], self.cross_list),
             ("闲置土地" if lang == "zh" else "Idle land", self.idle_list),
-            ("处置建议" if lang == "zh" else "Actions", decisions.sort_values(
-                ["priority", "lists"], ascending=[True, False])),
+            (
+                "处置建议" if lang == "zh" else "Actions",
+                decisions.sort_values(["priority", "lists"], ascending=[True, False]),
+            ),
             ("亩均效益评价" if lang == "zh" else "Grading", self.enterprises[ent_cols]),
             ("园区指标" if lang == "zh" else "Parks", self.parks),
         ]
         if "evidence_flags" in p:
             flagged = p["evidence_flags"].fillna("").astype(str) != ""
-            ev_cols = [c for c in ("parcel_id", "owner_name", "park", "area_mu", "grant_date",
-                                   "built_up_frac", "ndvi_mean", "night_light_mean",
-                                   "enterprise_status", "idle", "evidence_flags",
-                                   "evidence_reason") if c in p]
-            sheets.append(("遥感核查" if lang == "zh" else "Imagery evidence",
-                           pd.DataFrame(p.loc[flagged, ev_cols])))
+            ev_cols = [
+                c
+                for c in (
+                    "parcel_id",
+                    "owner_name",
+                    "park",
+                    "area_mu",
+                    "grant_date",
+                    "built_up_frac",
+                    "ndvi_mean",
+                    "night_light_mean",
+                    "enterprise_status",
+                    "idle",
+                    "evidence_flags",
+                    "evidence_reason",
+                )
+                if c in p
+            ]
+            sheets.append(
+                (
+                    "遥感核查" if lang == "zh" else "Imagery evidence",
+                    pd.DataFrame(p.loc[flagged, ev_cols]),
+                )
+            )
         for name, frame in self.extras.get("sheets", []):
             sheets.append((name, frame))
-        sheets.append(("匹配核对" if lang == "zh" else "Matches", pd.DataFrame(self.quality.matches)))
+        sheets.append(
+            ("匹配核对" if lang == "zh" else "Matches", pd.DataFrame(self.quality.matches))
+        )
         sheets.append(("数据质量" if lang == "zh" else "Data quality", self.quality_table()))
         return sheets
 
     def quality_table(self) -> pd.DataFrame:
         rows = []
         for name, rec in self.quality.inputs.items():
-            rows.append({"输入": name, "文件": "; ".join(rec.files), "编码": rec.encoding,
-                         "坐标系": rec.crs, "读取行数": rec.rows_read, "使用行数": rec.rows_used,
-                         "拒绝行数": rec.rows_rejected, "跳过行数": rec.rows_skipped,
-                         "类型": "汇总", "行号": None, "列": None, "说明": None})
+            rows.append(
+                {
+                    "输入": name,
+                    "文件": "; ".join(rec.files),
+                    "编码": rec.encoding,
+                    "坐标系": rec.crs,
+                    "读取行数": rec.rows_read,
+                    "使用行数": rec.rows_used,
+                    "拒绝行数": rec.rows_rejected,
+                    "跳过行数": rec.rows_skipped,
+                    "类型": "汇总",
+                    "行号": None,
+                    "列": None,
+                    "说明": None,
+                }
+            )
             for r in rec.rejected:
-                rows.append({"输入": name, "文件": r["file"], "类型": "拒绝", "行号": r["row"],
-                             "列": r["column"], "说明": r["reason"]})
+                rows.append(
+                    {
+                        "输入": name,
+                        "文件": r["file"],
+                        "类型": "拒绝",
+                        "行号": r["row"],
+                        "列": r["column"],
+                        "说明": r["reason"],
+                    }
+                )
             for r in rec.repairs:
-                rows.append({"输入": name, "文件": r["file"], "类型": "修复", "行号": r["row"],
-                             "列": r["column"], "说明": r["repair"]})
+                rows.append(
+                    {
+                        "输入": name,
+                        "文件": r["file"],
+                        "类型": "修复",
+                        "行号": r["row"],
+                        "列": r["column"],
+                        "说明": r["repair"],
+                    }
+                )
         for w in self.quality.warnings:
-            rows.append({"输入": None, "文件": w.get("file"), "类型": "警告", "行号": w.get("row"),
-                         "列": None, "说明": w["message"]})
+            rows.append(
+                {
+                    "输入": None,
+                    "文件": w.get("file"),
+                    "类型": "警告",
+                    "行号": w.get("row"),
+                    "列": None,
+                    "说明": w["message"],
+                }
+            )
         return pd.DataFrame(rows)
 
-    def to_files(self, out: str | Path, *, maps: bool = True, reports: bool = False,
-                 workbook: bool = True) -> dict[str, Path]:
+    def to_files(
+        self, out: str | Path, *, maps: bool = True, reports: bool = False, workbook: bool = True
+    ) -> dict[str, Path]:
         """Write the output contract (DOMAIN §8) into folder ``out``.
 
         Examples
@@ -203,7 +367,9 @@ class Result:
         if out.exists() and not out.is_dir():
             from landclear.errors import LandclearError
 
-            raise LandclearError("输出位置已存在且不是文件夹 / output path is a file", file=str(out))
+            raise LandclearError(
+                "输出位置已存在且不是文件夹 / output path is a file", file=str(out)
+            )
         out.mkdir(parents=True, exist_ok=True)
         written: dict[str, Path] = {}
         gpkg = out / "landclear.gpkg"
@@ -218,8 +384,10 @@ class Result:
             lang = self.project.language
             sheets = [(n, translate_values(df, lang)) for n, df in self.workbook_sheets()]
             written["workbook"] = write_workbook(
-                sheets, out / "ledgers.xlsx",
-                headers=labels(self._all_columns(), self.project.language))
+                sheets,
+                out / "ledgers.xlsx",
+                headers=labels(self._all_columns(), self.project.language),
+            )
         written["quality"] = self.quality.write_json(out / "quality.json")
         if maps:
             from landclear.maps import write_maps
@@ -261,50 +429,94 @@ class Result:
             return zh_text if zh else en_text
 
         def table(rows) -> str:
-            return "<table>" + "".join(
-                f"<tr><td>{e(str(k))}</td><td style='text-align:right'>{e(str(v))}</td></tr>"
-                for k, v in rows) + "</table>"
+            return (
+                "<table>"
+                + "".join(
+                    f"<tr><td>{e(str(k))}</td><td style='text-align:right'>{e(str(v))}</td></tr>"
+                    for k, v in rows
+                )
+                + "</table>"
+            )
 
         k = 0 if zh else 1
-        head = table([
-            (t("基准日", "as of"), s["as_of"]),
-            (t("评价年度", "evaluation year"), self.evaluation_year or "—"),
-            (t("宗地数", "parcels"), s["parcels"]),
-            (t("总面积(亩)", "area (mu)"), f"{s['area_mu']:,.1f}"),
-            (t("闲置宗地 / 面积(亩)", "idle parcels / mu"), f"{s['idle_parcels']} / {s['idle_mu']:,.1f}"),
-            (t("可无偿收回", "recoverable"), s["recoverable_parcels"]),
-            (LIST_NAMES["tax"][k], s["tax_list"]),
-            (LIST_NAMES["mortgage"][k], s["mortgage_list"]),
-            (LIST_NAMES["stopped"][k], s["stopped_list"]),
-            (LIST_NAMES["cross"][k], s["cross_list"]),
-            (t("低效用地宗地", "low-efficiency parcels"), s["low_efficiency_parcels"]),
-        ])
+        head = table(
+            [
+                (t("基准日", "as of"), s["as_of"]),
+                (t("评价年度", "evaluation year"), self.evaluation_year or "—"),
+                (t("宗地数", "parcels"), s["parcels"]),
+                (t("总面积(亩)", "area (mu)"), f"{s['area_mu']:,.1f}"),
+                (
+                    t("闲置宗地 / 面积(亩)", "idle parcels / mu"),
+                    f"{s['idle_parcels']} / {s['idle_mu']:,.1f}",
+                ),
+                (t("可无偿收回", "recoverable"), s["recoverable_parcels"]),
+                (LIST_NAMES["tax"][k], s["tax_list"]),
+                (LIST_NAMES["mortgage"][k], s["mortgage_list"]),
+                (LIST_NAMES["stopped"][k], s["stopped_list"]),
+                (LIST_NAMES["cross"][k], s["cross_list"]),
+                (t("低效用地宗地", "low-efficiency parcels"), s["low_efficiency_parcels"]),
+            ]
+        )
         progress = self.extras.get("progress")
         prog = ""
         if progress is not None:
-            prog = table([
-                (t("已出清企业", "enterprises cleared"),
-                 f"{progress.cleared_enterprises} / {progress.target_enterprises}"),
-                (t("已清理土地(亩)", "land cleared (mu)"),
-                 f"{progress.cleared_mu:,.1f} / {progress.target_mu:,.0f}"),
-                (t("截止日期", "deadline"), progress.deadline),
-            ])
-        actions = self.parcels["action"].value_counts().rename_axis(label("action", self.project.language))
+            prog = table(
+                [
+                    (
+                        t("已出清企业", "enterprises cleared"),
+                        f"{progress.cleared_enterprises} / {progress.target_enterprises}",
+                    ),
+                    (
+                        t("已清理土地(亩)", "land cleared (mu)"),
+                        f"{progress.cleared_mu:,.1f} / {progress.target_mu:,.0f}",
+                    ),
+                    (t("截止日期", "deadline"), progress.deadline),
+                ]
+            )
+        actions = (
+            self.parcels["action"]
+            .value_counts()
+            .rename_axis(label("action", self.project.language))
+        )
         action_html = actions.rename(t("宗数", "parcels")).to_frame().to_html(escape=True)
-        park_cols = [c for c in ("park", "industrial_mu", "investment_per_mu", "target_investment",
-                                 "output_per_mu", "target_output", "tax_per_mu", "target_tax",
-                                 "pass_investment", "pass_output", "pass_tax") if c in self.parks]
+        park_cols = [
+            c
+            for c in (
+                "park",
+                "industrial_mu",
+                "investment_per_mu",
+                "target_investment",
+                "output_per_mu",
+                "target_output",
+                "tax_per_mu",
+                "target_tax",
+                "pass_investment",
+                "pass_output",
+                "pass_tax",
+            )
+            if c in self.parks
+        ]
         parks = self.parks[park_cols].copy()
         for c in ("pass_investment", "pass_output", "pass_tax"):
             if c in parks:
                 parks[c] = parks[c].map({True: t("是", "yes"), False: t("否", "no")})
         park_html = parks.rename(columns=labels(park_cols, self.project.language)).to_html(
-            index=False, float_format=lambda v: f"{v:,.2f}", escape=True, na_rep="—")
-        inputs = table([(name, t(f"读取 {r.rows_read} · 使用 {r.rows_used} · 拒绝 {r.rows_rejected}"
-                                 f" · 跳过 {r.rows_skipped}",
-                                 f"read {r.rows_read} · used {r.rows_used} · rejected "
-                                 f"{r.rows_rejected} · skipped {r.rows_skipped}"))
-                        for name, r in self.quality.inputs.items()])
+            index=False, float_format=lambda v: f"{v:,.2f}", escape=True, na_rep="—"
+        )
+        inputs = table(
+            [
+                (
+                    name,
+                    t(
+                        f"读取 {r.rows_read} · 使用 {r.rows_used} · 拒绝 {r.rows_rejected}"
+                        f" · 跳过 {r.rows_skipped}",
+                        f"read {r.rows_read} · used {r.rows_used} · rejected "
+                        f"{r.rows_rejected} · skipped {r.rows_skipped}",
+                    ),
+                )
+                for name, r in self.quality.inputs.items()
+            ]
+        )
         to_confirm = sum(1 for m in self.quality.matches if m.get("method") not in ("code", None))
         warn = "".join(f"<li>{e(w['message'])}</li>" for w in self.quality.warnings[:8])
         more = len(self.quality.warnings) - 8

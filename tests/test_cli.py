@@ -21,8 +21,9 @@ def test_help_for_every_verb():
 
 
 def test_validate_sample_writes_quality(sample_dir, tmp_path, planted):
-    res = CliRunner().invoke(main, ["validate", str(sample_dir / "project.toml"), "--out",
-                                    str(tmp_path)])
+    res = CliRunner().invoke(
+        main, ["validate", str(sample_dir / "project.toml"), "--out", str(tmp_path)]
+    )
     assert res.exit_code == 0, res.output
     q = json.loads((tmp_path / "quality.json").read_text("utf-8"))
     assert q["inputs"]["parcels"]["rows_read"] == planted["counts"]["parcel_features"]
@@ -43,7 +44,8 @@ def test_errors_exit_2_without_traceback(tmp_path, sample_dir):
     shutil.copytree(sample_dir, work)
     for prj in (work / "parcels").glob("*.prj"):
         prj.unlink()
-    res = CliRunner().invoke(main, ["validate", str(work / "project.toml"), "--out",
-                                    str(tmp_path / "o")])
+    res = CliRunner().invoke(
+        main, ["validate", str(work / "project.toml"), "--out", str(tmp_path / "o")]
+    )
     assert res.exit_code == 2
     assert "Traceback" not in res.output and "crs" in res.output

@@ -13,8 +13,11 @@ def test_built_up_raster_flags_planted_idle_only(sample_result, planted):
     assert flagged and flagged <= idle  # no built parcel is suspected
     as_of = pd.Timestamp(planted["as_of"])
     granted = p.set_index("parcel_id")["grant_date"]
-    old_unbuilt = {pid for pid, v in planted["idle"].items()
-                   if v["type"] == "A" and granted[pid] < as_of - pd.DateOffset(years=2)}
+    old_unbuilt = {
+        pid
+        for pid, v in planted["idle"].items()
+        if v["type"] == "A" and granted[pid] < as_of - pd.DateOffset(years=2)
+    }
     assert old_unbuilt <= flagged
     built = p["built_up_frac"] >= planted["raster"]["built_min"] - 0.05
     assert not (p.loc[built, "suspected_idle"]).any()

@@ -25,8 +25,11 @@ def test_quality_accounting_adds_up(sample_result, planted):
     assert parcels.rows_used == planted["counts"]["parcel_ids"] == len(sample_result.parcels)
     reasons = " ".join(r["reason"] for r in parcels.rejected)
     assert "重复" in reasons  # the planted duplicate id is the one rejection
-    assert {r["row"] for r in parcels.repairs if "make_valid" in str(r["repair"]) or
-            "修复" in str(r["repair"])}, "the planted invalid ring is repaired and recorded"
+    assert {
+        r["row"]
+        for r in parcels.repairs
+        if "make_valid" in str(r["repair"]) or "修复" in str(r["repair"])
+    }, "the planted invalid ring is repaired and recorded"
 
 
 def test_idle_land_exact(sample_result, planted):
@@ -94,9 +97,25 @@ def test_outputs_follow_contract(sample_result, tmp_path):
     layers = {name for name, _ in pyogrio.list_layers(written["gpkg"])}
     assert {"parcels", "enterprises", "parks"} <= layers
     parcels = pyogrio.read_dataframe(written["gpkg"], layer="parcels")
-    required = {"parcel_id", "credit_code", "park", "area_mu", "idle", "idle_years", "idle_fee",
-                "recoverable", "stopped_2y", "tax_arrears_2y", "mortgaged_idle", "lists", "grade",
-                "low_efficiency", "action", "action_rule", "priority"}
+    required = {
+        "parcel_id",
+        "credit_code",
+        "park",
+        "area_mu",
+        "idle",
+        "idle_years",
+        "idle_fee",
+        "recoverable",
+        "stopped_2y",
+        "tax_arrears_2y",
+        "mortgaged_idle",
+        "lists",
+        "grade",
+        "low_efficiency",
+        "action",
+        "action_rule",
+        "priority",
+    }
     assert required <= set(parcels.columns)
     assert len(parcels) == len(sample_result.parcels)
     quality = json.loads(written["quality"].read_text("utf-8"))
@@ -109,8 +128,9 @@ def test_parcels_only_project_runs(sample_dir):
     """No ledgers at all: every ledger rule finds nothing, nothing crashes."""
     import landclear
 
-    r = landclear.run({"as_of": "2024-06-30",
-                       "inputs": {"parcels": str(sample_dir / "parcels" / "gaoxin.shp")}})
+    r = landclear.run(
+        {"as_of": "2024-06-30", "inputs": {"parcels": str(sample_dir / "parcels" / "gaoxin.shp")}}
+    )
     s = r.summary()
     assert s["tax_list"] == s["stopped_list"] == s["mortgage_list"] == 0
     assert s["idle_parcels"] > 0
@@ -151,8 +171,9 @@ def test_ledger_row_for_unknown_enterprise_is_kept_on_its_list(sample_dir, tmp_p
     shutil.copytree(sample_dir, work)
     (work / "extra_tax.csv").write_text(
         "企业名称,统一社会信用代码,税种,欠税金额(元),所属期起,所属期止\n"
-        "宁夏外地未登记化工有限公司,,城镇土地使用税,\"120,000\",2020/1/1,2020/12/31\n",
-        encoding="utf-8")
+        '宁夏外地未登记化工有限公司,,城镇土地使用税,"120,000",2020/1/1,2020/12/31\n',
+        encoding="utf-8",
+    )
     raw = tomllib.loads((work / "project.toml").read_text("utf-8"))
     raw["inputs"]["tax_arrears"] = [raw["inputs"]["tax_arrears"], "extra_tax.csv"]
     raw.pop("scenarios", None)

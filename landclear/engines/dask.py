@@ -382,6 +382,11 @@ def analyse_dask(
     _an._check_certified_area(result, settings.area_tolerance)
     if hasattr(_an, "attach_progress"):
         _an.attach_progress(result)
+    from landclear.io.geoparquet import geoparquet_writer
+
+    writers = result.extras.setdefault("writers", [])
+    if project.output.get("geoparquet") and geoparquet_writer not in writers:
+        writers.append(geoparquet_writer)
     return result
 
 

@@ -50,9 +50,13 @@ def _prepare_for_ogr(df: pd.DataFrame) -> pd.DataFrame:
         if isinstance(s.dtype, pd.BooleanDtype):
             out[col] = s.astype("Int8")
         elif s.dtype == object:
-            out[col] = s.map(lambda v: None if v is None or v is pd.NA or (
-                isinstance(v, float) and np.isnan(v)) else (
-                v.isoformat() if isinstance(v, dt.date) else str(v))).astype("string")
+            out[col] = s.map(
+                lambda v: (
+                    None
+                    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
+                    else (v.isoformat() if isinstance(v, dt.date) else str(v))
+                )
+            ).astype("string")
     return out
 
 
@@ -94,11 +98,17 @@ def write_workbook(
     headers = headers or {}
     wb = xlsxwriter.Workbook(
         str(path),
-        {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
-         "constant_memory": constant_memory, "nan_inf_to_errors": False},
+        {
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+            "constant_memory": constant_memory,
+            "nan_inf_to_errors": False,
+        },
     )
-    fmt_head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
-                              "valign": "vcenter"})
+    fmt_head = wb.add_format(
+        {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"}
+    )
     fmt_date = wb.add_format({"num_format": "yyyy-mm-dd"})
     fmt_num = wb.add_format({"num_format": "#,##0.00"})
     fmt_int = wb.add_format({"num_format": "0"})

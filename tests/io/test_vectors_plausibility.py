@@ -13,9 +13,11 @@ from landclear.quality import QualityLog
 
 def test_zone_prefixed_eastings_in_a_no_prefix_crs_warn(tmp_path):
     # 35-zone-prefixed eastings (EPSG:4523 style) written as EPSG:4544 (no prefix)
-    gdf = gpd.GeoDataFrame({"宗地代码": ["640202001001GB00001"]},
-                           geometry=[box(35_589_000, 4_318_000, 35_589_100, 4_318_100)],
-                           crs="EPSG:4544")
+    gdf = gpd.GeoDataFrame(
+        {"宗地代码": ["640202001001GB00001"]},
+        geometry=[box(35_589_000, 4_318_000, 35_589_100, 4_318_100)],
+        crs="EPSG:4544",
+    )
     path = tmp_path / "p.gpkg"
     gdf.to_file(path)
     log = QualityLog()
@@ -28,8 +30,11 @@ def test_zone_prefixed_eastings_in_a_no_prefix_crs_warn(tmp_path):
 
 
 def test_plausible_data_gives_no_crs_warning(tmp_path):
-    gdf = gpd.GeoDataFrame({"宗地代码": ["640202001001GB00001"]},
-                           geometry=[box(589_000, 4_318_000, 589_100, 4_318_100)], crs="EPSG:4544")
+    gdf = gpd.GeoDataFrame(
+        {"宗地代码": ["640202001001GB00001"]},
+        geometry=[box(589_000, 4_318_000, 589_100, 4_318_100)],
+        crs="EPSG:4544",
+    )
     path = tmp_path / "p.gpkg"
     gdf.to_file(path)
     log = QualityLog()

@@ -9,14 +9,21 @@ import pandas as pd
 
 from landclear.io.write import is_formula_like, neutralise_formula, write_workbook
 
-EVIL = ["=HYPERLINK(\"http://x\",\"点我\")", "+1+1", "-2+3", "@SUM(A1:A2)", "\t=1", "正常 = 文本"]
+EVIL = ['=HYPERLINK("http://x","点我")', "+1+1", "-2+3", "@SUM(A1:A2)", "\t=1", "正常 = 文本"]
 
 
 def test_formula_like_text_stays_text(tmp_path):
-    df = pd.DataFrame({"name": EVIL, "amount": [1.5, 2, 3, 4, 5, 6],
-                       "when": pd.to_datetime(["2024-01-02"] * 6), "flag": [True, False] * 3})
-    path = write_workbook([("清单", df)], tmp_path / "x.xlsx",
-                          headers={"name": "企业名称", "amount": "金额(万元)"})
+    df = pd.DataFrame(
+        {
+            "name": EVIL,
+            "amount": [1.5, 2, 3, 4, 5, 6],
+            "when": pd.to_datetime(["2024-01-02"] * 6),
+            "flag": [True, False] * 3,
+        }
+    )
+    path = write_workbook(
+        [("清单", df)], tmp_path / "x.xlsx", headers={"name": "企业名称", "amount": "金额(万元)"}
+    )
     wb = openpyxl.load_workbook(path)
     ws = wb["清单"]
     assert [c.value for c in ws[1]] == ["企业名称", "金额(万元)", "when", "flag"]
@@ -38,9 +45,15 @@ def test_sample_workbook_reads_back(sample_result, tmp_path, planted):
     written = sample_result.to_files(tmp_path, maps=False)
     wb = openpyxl.load_workbook(written["workbook"], read_only=True)
     names = wb.sheetnames
-    for expected in ("欠缴土地使用税两年以上企业清单"[:31], "抵押在金融机构的闲置土地清单",
-                     "停产两年以上工业企业清单", "三个清单交叉表", "亩均效益评价", "园区指标",
-                     "数据质量"):
+    for expected in (
+        "欠缴土地使用税两年以上企业清单"[:31],
+        "抵押在金融机构的闲置土地清单",
+        "停产两年以上工业企业清单",
+        "三个清单交叉表",
+        "亩均效益评价",
+        "园区指标",
+        "数据质量",
+    ):
         assert expected in names
     stopped = list(wb["停产两年以上工业企业清单"].values)
     assert stopped[0][1] == "企业名称"
