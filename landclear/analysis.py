@@ -382,6 +382,8 @@ def enterprise_stage(
     indicators = efficiency.per_mu_indicators(ent_year, parcel_mu)
     graded = efficiency.grade_enterprises(indicators, settings.efficiency)
     evaluated = indicators.join(graded)
+    # 高耗低效 screening scope: above-scale manufacturing, and below-scale using ≥ 3 mu.
+    evaluated["screening_scope"] = efficiency.screening_scope(evaluated, settings.efficiency)
     eval_cols = ["enterprise_id"] + [c for c in evaluated.columns if c not in ent_year.columns]
     enterprises = entities.merge(
         ent_latest.drop(columns=[c for c in ("credit_code", "name") if c in ent_latest]),

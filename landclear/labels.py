@@ -119,6 +119,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "mu_without_data": ("无数据用地(亩)", "Land without data (mu)"),
     "note": ("说明", "Note"),
     "grade_group": ("评价组别", "Grading group"),
+    "screening_scope": ("高耗低效排查范围", "In efficiency screening scope"),
     "suspected_idle": ("疑似闲置(遥感)", "Suspected idle (imagery)"),
     "check_dark_producing": ("在产但无灯光", "Producing but dark"),
     "check_lit_stopped": ("停产但有灯光", "Stopped but lit"),

@@ -248,6 +248,7 @@ class Result:
                 "grade",
                 "grade_reason",
                 "low_efficiency",
+                "screening_scope",
             )
             if c in self.enterprises
         ]

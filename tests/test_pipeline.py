@@ -184,3 +184,14 @@ def test_ledger_row_for_unknown_enterprise_is_kept_on_its_list(sample_dir, tmp_p
     assert hit["land_tax_amount"].iloc[0] == pytest.approx(12.0)
     assert any(w.get("kind") == "unmatched_enterprise" for w in r.quality.warnings)
     assert r.quality.inputs["tax_arrears"].rows_used == r.quality.inputs["tax_arrears"].rows_read
+
+
+def test_screening_scope_follows_the_plan(sample_result):
+    """规上 manufacturing, and 规下 manufacturing using ≥ 3 mu (石政办发〔2022〕24号 三(一)1)."""
+    e = sample_result.enterprises.dropna(subset=["industry_code"])
+    div = e["industry_code"].astype(str).str.extract(r"(\d{2})")[0].astype(float)
+    manuf = div.between(13, 43)
+    above = e["above_scale"].astype("boolean").fillna(False).astype(bool)
+    expected = manuf & (above | (~above & (e["land_mu"] >= 3)))
+    assert (e["screening_scope"].astype(bool) == expected).all()
+    assert 0 < expected.sum() < len(e)
