@@ -211,7 +211,7 @@ def test_quick_start_shows_the_lists_and_writes_the_outputs(name: str, run_noteb
     done = run_notebook(name)
     outputs = _all_outputs(done.nb)
     html = "".join(_texts(outputs, "text/html"))
-    assert "landclear 分析结果" in html  # the Result's HTML summary rendered
+    assert "已出清企业" in html and "园区指标" in html  # the Result's HTML summary rendered
     assert any("image/png" in o.get("data", {}) for o in outputs)  # the park chart inline
 
     text = done.stdout()

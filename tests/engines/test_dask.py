@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SAMPLE_PROJECT, assert_same_result
+from engine_compare import ROOT, SAMPLE_PROJECT, assert_same_result
 
 from landclear.analysis import run
 from landclear.engines.dask import default_npartitions, run_dask

@@ -183,8 +183,7 @@ def test_hostile_ids_stay_inside_and_text_stays_text(sample_result, tmp_path):
 
 
 @pytest.mark.browser
-def test_index_and_file_render_inert_in_chromium(sample_result, tmp_path):
-    from playwright.sync_api import sync_playwright
+def test_index_and_file_render_inert_in_chromium(sample_result, tmp_path, browser):
 
     parcels = sample_result.parcels.copy()
     row = parcels.index[parcels["lists"] >= 1][:1]
@@ -195,30 +194,19 @@ def test_index_and_file_render_inert_in_chromium(sample_result, tmp_path):
     idx = render_parcel_reports(
         hostile, tmp_path, parcel_ids=[EVIL], pdf=False, workers=1, progress=False
     )
-    args = [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-    ]
     dialogs: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=args)
-        page = browser.new_page()
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.route(
-            "**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort()
-        )
-        page.goto(idx.index_html.as_uri())
-        assert EVIL in page.inner_text("table")
-        page.click("text=HTML")
-        page.wait_for_load_state()
-        assert page.url.endswith(".html") and "/parcels/" in page.url
-        assert EVIL in page.inner_text("body")
-        img_ok = page.evaluate("() => [...document.images].every(i => i.naturalWidth > 0)")
-        browser.close()
+    # one shared browser for the run (tests/conftest.py)
+    page = browser.new_page()
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
+    page.goto(idx.index_html.as_uri())
+    assert EVIL in page.inner_text("table")
+    page.click("text=HTML")
+    page.wait_for_load_state()
+    assert page.url.endswith(".html") and "/parcels/" in page.url
+    assert EVIL in page.inner_text("body")
+    img_ok = page.evaluate("() => [...document.images].every(i => i.naturalWidth > 0)")
+    page.close()
     assert dialogs == [] and img_ok
 
 

@@ -112,8 +112,7 @@ def test_untrusted_text_is_escaped(result, tmp_path):
 
 
 @pytest.mark.browser
-def test_escaped_text_renders_inert_in_chromium(result, tmp_path):
-    from playwright.sync_api import sync_playwright
+def test_escaped_text_renders_inert_in_chromium(result, tmp_path, browser):
 
     parcels = result.parcels.copy()
     first = parcels.index[parcels["recoverable"] & ~parcels["cleared"]][0]
@@ -121,25 +120,14 @@ def test_escaped_text_renders_inert_in_chromium(result, tmp_path):
     evil = dataclasses.replace(result, parcels=parcels, extras={})
     html = write_bulletin(evil, tmp_path, store=tmp_path / "x.sqlite", pdf=False)["html"]
     dialogs: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        page = browser.new_page()
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.goto(html.as_uri())
-        page.wait_for_timeout(300)
-        body = page.inner_text("body")
-        images = page.eval_on_selector_all("img", "els => els.map(e => e.src.slice(0, 22))")
-        browser.close()
+    # one shared browser for the run (tests/conftest.py)
+    page = browser.new_page()
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(html.as_uri())
+    page.wait_for_timeout(300)
+    body = page.inner_text("body")
+    images = page.eval_on_selector_all("img", "els => els.map(e => e.src.slice(0, 22))")
+    page.close()
     assert dialogs == []
     assert EVIL in body  # shown as text
     assert images == ["data:image/png;base64,"] * 2
