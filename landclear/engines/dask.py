@@ -44,13 +44,12 @@ import pandas as pd
 import shapely
 
 from landclear import analysis as _an
-from landclear.ids import is_industrial_land_use
 from landclear.loading import Inputs, load_inputs
 from landclear.project import Project, load_project
 from landclear.quality import QualityLog
 from landclear.result import Result
 from landclear.rules import actions as actions_rules
-from landclear.rules import efficiency, idle, intensity, lists, parks
+from landclear.rules import idle, intensity, lists
 from landclear.rules.config import RuleSettings, load_settings
 from landclear.rules.evidence import evidence
 
@@ -184,11 +183,6 @@ def _intensity_to_actions(
     part["cleared"] = _an._cleared(part, disposals, as_of)
     part["in_park"] = part["park"].ne("园区外")
     part = part.join(actions_rules.recommend(part, settings.actions))
-    part["land_use_industrial"] = (
-        is_industrial_land_use(part["land_use"])
-        if "land_use" in part
-        else pd.Series(True, index=part.index)
-    )
     return pd.DataFrame(part[[c for c in part.columns if c not in before]])
 
 
@@ -300,44 +294,10 @@ def analyse_dask(
     parcels = parcels.join(lists.mortgaged_idle(parcels, mortgages, settings.lists))
     parcels["lists"] = lists.count_lists(parcels)
 
-    year = _an._evaluation_year(ent_all, as_of)
-    ent_year = ent_all if year is None else ent_all[ent_all["year"] == year]
-    ent_year = ent_year.dropna(subset=["enterprise_id"]).drop_duplicates("enterprise_id")
-    parcel_mu = parcels.groupby("enterprise_id")["area_mu"].sum()
-    indicators = efficiency.per_mu_indicators(ent_year, parcel_mu)
-    graded = efficiency.grade_enterprises(indicators, settings.efficiency)
-    evaluated = indicators.join(graded)
-    eval_cols = ["enterprise_id"] + [c for c in evaluated.columns if c not in ent_year.columns]
-    enterprises = entities.merge(
-        ent_latest.drop(columns=[c for c in ("credit_code", "name") if c in ent_latest]),
-        on="enterprise_id",
-        how="left",
+    # 5.5 grading and the enterprise columns of parcels: the engine-shared stage.
+    parcels, enterprises, ent_year, year = _an.enterprise_stage(
+        parcels, entities, ent_all, ent_latest, ent_state, tax, settings, as_of
     )
-    enterprises = enterprises.merge(evaluated[eval_cols], on="enterprise_id", how="left")
-    enterprises = enterprises.merge(
-        ent_state.drop_duplicates("enterprise_id"),
-        on="enterprise_id",
-        how="left",
-        suffixes=("", "_s"),
-    )
-    enterprises = enterprises.merge(tax, on="enterprise_id", how="left", suffixes=("", "_t"))
-    enterprises["stopped_2y"] = enterprises["stopped_2y"].fillna(False).astype(bool)
-    enterprises["tax_arrears_2y"] = enterprises["tax_arrears_2y"].fillna(False).astype(bool)
-    enterprises["evaluation_year"] = year
-    by_ent = enterprises.set_index("enterprise_id")
-    parcels["grade"] = parcels["enterprise_id"].map(by_ent["grade"]).fillna("T")
-    parcels["score"] = parcels["enterprise_id"].map(by_ent["score"])
-    any_idle = parcels.groupby("enterprise_id")["idle"].any()
-    enterprises["any_idle"] = enterprises["enterprise_id"].map(any_idle).fillna(False).astype(bool)
-    enterprises["low_efficiency"] = efficiency.low_efficiency(
-        enterprises["grade"].fillna("T"), enterprises["stopped_2y"], enterprises["any_idle"]
-    )
-    by_ent = enterprises.set_index("enterprise_id")
-    parcels["low_efficiency"] = (
-        parcels["enterprise_id"].map(by_ent["low_efficiency"]).fillna(False).astype(bool)
-    )
-    parcels["above_scale"] = parcels["enterprise_id"].map(by_ent["above_scale"]).astype("boolean")
-    parcels["industry_code"] = parcels["enterprise_id"].map(by_ent["industry_code"])
 
     # Stage B (workers): 5.6 intensity, §7 evidence, cleared, 5.8 recommendation.
     status = ent_latest.set_index("enterprise_id")["status"] if "status" in ent_latest else None
@@ -362,26 +322,7 @@ def analyse_dask(
     )
     parcels = parcels.join(new[[c for c in new.columns if c not in inten_cols]])
 
-    targets = {str(y): t for y, t in project.targets.per_mu.items()}
-    park_table = parks.park_indicators(parcels, ent_year, targets, as_of.year)
-    cross = lists.cross_list(parcels, enterprises)
-    result = Result(
-        project=project,
-        parcels=gpd.GeoDataFrame(parcels, geometry="geometry", crs=inputs.parcels.crs),
-        enterprises=enterprises,
-        parks=park_table,
-        park_shapes=inputs.parks,
-        cross_list=cross,
-        tax_arrears=inputs.tax_arrears,
-        mortgages=mortgages,
-        disposals=inputs.disposals,
-        enterprise_years=ent_all,
-        quality=log,
-        evaluation_year=year,
-    )
-    _an._check_certified_area(result, settings.area_tolerance)
-    if hasattr(_an, "attach_progress"):
-        _an.attach_progress(result)
+    result = _an.finish(parcels, enterprises, ent_year, year, mortgages, inputs, project, settings)
     from landclear.io.geoparquet import geoparquet_writer
 
     writers = result.extras.setdefault("writers", [])
