@@ -466,6 +466,11 @@ def finish(
     )
     _check_certified_area(result, settings.area_tolerance)
     attach_progress(result)  # progress.json/png and the progress sheets (DOMAIN §8)
+    from landclear.io.geoparquet import geoparquet_writer
+
+    writers = result.extras.setdefault("writers", [])
+    if geoparquet_writer not in writers:
+        writers.append(geoparquet_writer)  # writes only when [output] geoparquet = true
     if project.scenarios:
         from landclear.scenario import scenario_layers, scenario_sheets, scenario_tables
 

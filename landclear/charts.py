@@ -162,6 +162,11 @@ def progress_figure(progress: Any) -> Figure:
     return fig
 
 
+#: Parks drawn in the per-park bar chart (the largest by industrial land); the rest are in
+#: the workbook's park sheets.
+MAX_PARKS_IN_CHART = 12
+
+
 def park_bars_figure(progress: Any) -> Figure:
     """Bars of each park's per-mu indicators by year, with each year's target.
 
@@ -183,7 +188,10 @@ def park_bars_figure(progress: Any) -> Figure:
         return fig
     py = py[py["industrial_mu"] > 0]
     years = sorted(py["year"].unique())
-    parks = [p for p in py["park"].drop_duplicates() if p != "全市"]
+    # A province has hundreds of parks: a readable chart shows the largest ones and 全市.
+    sizes = py[py["park"] != "全市"].groupby("park")["industrial_mu"].max()
+    shown = set(sizes.nlargest(MAX_PARKS_IN_CHART).index)
+    parks = [p for p in py["park"].drop_duplicates() if p in shown]
     parks += [p for p in py["park"].drop_duplicates() if p == "全市"]
     axes = fig.subplots(1, len(MEASURES))
     width = 0.8 / max(len(years), 1)

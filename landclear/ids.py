@@ -25,7 +25,8 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -55,6 +56,37 @@ _SEPARATORS = r"[\s\u200b-\u200d\u2060\ufeff\-\u2010-\u2015\u2212_.·•/\\|,、
 
 #: Placeholders bureaus type into an empty cell.
 _PLACEHOLDERS = ("无", "暂无", "空", "NULL", "NONE", "NAN", "N/A", "NA", "<NA>")
+
+_UNIQUE_MIN_ROWS = 2_000
+
+
+def on_uniques(func: Callable[..., pd.Series]) -> Callable[..., pd.Series]:
+    """Run an elementwise text function once per distinct value, then broadcast.
+
+    Ledgers repeat names, codes and statuses many times; normalising each
+    distinct value once is the same result for a fraction of the work. Only
+    text columns qualify (in an object column 1, 1.0 and True hash alike).
+    """
+
+    @functools.wraps(func)
+    def wrapper(values, *args, **kwargs):
+        s = values if isinstance(values, pd.Series) else None
+        if s is None or len(s) < _UNIQUE_MIN_ROWS:
+            return func(values, *args, **kwargs)
+        textual = isinstance(s.dtype, pd.StringDtype) or (
+            s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty")
+        )
+        if not textual:
+            return func(values, *args, **kwargs)
+        codes, uniques = pd.factorize(s, use_na_sentinel=False)
+        if len(uniques) > 0.7 * len(s):
+            return func(values, *args, **kwargs)
+        done = func(pd.Series(uniques, dtype=s.dtype), *args, **kwargs)
+        out = done.iloc[codes]
+        out.index = s.index
+        return out
+
+    return wrapper
 
 
 def _as_text(values: pd.Series | Iterable[object]) -> pd.Series:
@@ -107,6 +139,7 @@ CREDIT_CODE_MESSAGES: dict[str, str] = {
 }
 
 
+@on_uniques
 def normalise_credit_code(codes: pd.Series | Iterable[object]) -> pd.Series:
     """Canonical form of 统一社会信用代码 values.
 
@@ -174,6 +207,7 @@ def credit_code_check_char(first17: str) -> str:
     return CREDIT_CODE_ALPHABET[int(_check_values(values[None, :])[0])]
 
 
+@on_uniques
 def credit_code_status(codes: pd.Series | Iterable[object]) -> pd.Series:
     """Why each credit code is or is not valid under GB 32100.
 
@@ -244,6 +278,7 @@ _BRANCH_BRACKET = rf"\((?:[^()]*?)(?:{_BRANCH_WORDS})\)$"
 _BRANCH_TAIL = rf"^(.*(?:公司|厂|集团))[^()]*?(?:{_BRANCH_WORDS})$"
 
 
+@on_uniques
 def normalise_name(names: pd.Series | Iterable[object], drop_branch: bool = False) -> pd.Series:
     """Comparable form of enterprise names.
 

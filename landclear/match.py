@@ -179,8 +179,15 @@ def build_entities(
     out["code_valid"] = g["code_valid"].any()
     out["in_ledger"] = g["in_ledger"].any()
     variants = pref.dropna(subset=["name_norm"]).drop_duplicates(["enterprise_id", "name_norm"])
-    out["name_variants"] = variants.groupby("enterprise_id", sort=False)["name_norm"].agg(tuple)
-    out["name_variants"] = out["name_variants"].apply(lambda v: v if isinstance(v, tuple) else ())
+    # Tuples of names per enterprise, built by one sort and split (groupby-agg(tuple) is slow).
+    codes, uniq = pd.factorize(variants["enterprise_id"])
+    order = np.argsort(codes, kind="stable")
+    names = variants["name_norm"].to_numpy(dtype=object)[order]
+    cuts = np.flatnonzero(np.diff(codes[order])) + 1
+    groups = [tuple(part) for part in np.split(names, cuts)] if len(names) else []
+    grouped = pd.Series(groups, index=pd.Index(uniq, dtype=out.index.dtype), dtype=object)
+    out["name_variants"] = grouped.reindex(out.index)
+    out["name_variants"] = out["name_variants"].map(lambda v: v if isinstance(v, tuple) else ())
     first_seen = rows.groupby("enterprise_id")["order"].min()
     out = out.loc[first_seen.sort_values().index].reset_index()
     out = out.astype(

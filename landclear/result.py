@@ -297,7 +297,36 @@ class Result:
             ("匹配核对" if lang == "zh" else "Matches", pd.DataFrame(self.quality.matches))
         )
         sheets.append(("数据质量" if lang == "zh" else "Data quality", self.quality_table()))
-        return sheets
+        return self._cap_sheets(sheets)
+
+    def _cap_sheets(self, sheets: list[tuple[str, pd.DataFrame]]) -> list[tuple[str, pd.DataFrame]]:
+        """Keep every sheet under ``[output] workbook_parcel_limit`` rows (Excel's cap is 1,048,576).
+
+        At province scale the workbook holds the lists and summaries; the full
+        parcel table is in ``landclear.gpkg``. A note sheet says what was cut.
+        """
+        limit = min(int(self.project.output.get("workbook_parcel_limit", 200_000)), 1_048_575)
+        zh = self.project.language == "zh"
+        notes, capped = [], []
+        for name, frame in sheets:
+            if len(frame) > limit:
+                notes.append(
+                    {
+                        "工作表" if zh else "sheet": name,
+                        "总行数" if zh else "rows": len(frame),
+                        "保留行数" if zh else "kept": limit,
+                        "说明" if zh else "note": (
+                            "超出上限,仅保留前若干行;完整数据见 landclear.gpkg / quality.json"
+                            if zh
+                            else "cut at the limit; full data in landclear.gpkg / quality.json"
+                        ),
+                    }
+                )
+                frame = frame.head(limit)
+            capped.append((name, frame))
+        if notes:
+            capped.insert(0, ("说明" if zh else "Notes", pd.DataFrame(notes)))
+        return capped
 
     def quality_table(self) -> pd.DataFrame:
         rows = []

@@ -322,13 +322,7 @@ def analyse_dask(
     )
     parcels = parcels.join(new[[c for c in new.columns if c not in inten_cols]])
 
-    result = _an.finish(parcels, enterprises, ent_year, year, mortgages, inputs, project, settings)
-    from landclear.io.geoparquet import geoparquet_writer
-
-    writers = result.extras.setdefault("writers", [])
-    if project.output.get("geoparquet") and geoparquet_writer not in writers:
-        writers.append(geoparquet_writer)
-    return result
+    return _an.finish(parcels, enterprises, ent_year, year, mortgages, inputs, project, settings)
 
 
 _INTENSITY_COLUMNS = (

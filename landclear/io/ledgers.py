@@ -284,10 +284,13 @@ def _is_blank(frame: pd.DataFrame) -> np.ndarray:
     for j in range(frame.shape[1]):
         col = frame.iloc[:, j]
         # calamine and csv give '' for empty cells; .str is NaN for non-strings.
-        stripped = _strip(col)
         blank = col.isna().to_numpy().copy()
-        if stripped is not None:
-            blank |= stripped.eq("").fillna(False).to_numpy(dtype=bool)
+        # Strip each distinct value once: ledger columns repeat the same few texts.
+        codes, uniques = pd.factorize(col, use_na_sentinel=True)
+        stripped = _strip(pd.Series(uniques, dtype=object))
+        if stripped is not None and len(uniques):
+            empty_unique = stripped.eq("").fillna(False).to_numpy(dtype=bool)
+            blank |= (codes >= 0) & empty_unique[np.maximum(codes, 0)]
         out[:, j] = blank
     return out
 

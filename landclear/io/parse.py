@@ -25,6 +25,7 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
+from landclear.ids import on_uniques
 from landclear.quality import QualityLog
 from landclear.schema import FIELDS, MONEY, SOURCE_FILE, SOURCE_ROW
 
@@ -166,6 +167,7 @@ def _kinds(values: pd.Series) -> pd.Series:
     return kinds
 
 
+@on_uniques
 def _text(values: pd.Series) -> pd.Series:
     """NFKC-normalised, stripped, case-folded text of every cell (missing → "")."""
     out = values.astype("string").fillna("")
@@ -424,6 +426,7 @@ def parse_bools(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return _restore(index, out, bad) if index is not None else (out, bad)
 
 
+@on_uniques
 def to_text(values: pd.Series) -> pd.Series:
     """Cells as stripped NFKC text (pandas ``string``; "" → <NA>).
 

@@ -484,7 +484,6 @@ def cross_list(parcels: pd.DataFrame, enterprises: pd.DataFrame) -> pd.DataFrame
             "tax": g["tax"].any(),
             "mort": g["mort"].any(),
             "stop": g["stop"].any(),
-            "parcel_ids": g["parcel_id"].agg("、".join),
             "parcel_count": g.size(),
             "area_mu": g["area_mu"].sum(min_count=0),
             "idle_mu": g["idle_area"].sum(min_count=0),
@@ -521,7 +520,7 @@ def cross_list(parcels: pd.DataFrame, enterprises: pd.DataFrame) -> pd.DataFrame
         + out["on_mortgage_list"].astype("int8")
         + out["on_stopped_list"].astype("int8")
     ).astype("Int8")
-    out["parcel_ids"] = per["parcel_ids"].fillna("").astype(str)
+    out["parcel_ids"] = ""  # joined below, for listed enterprises only (a join per group is slow)
     out["parcel_count"] = per["parcel_count"].fillna(0).astype("int64")
     out["area_mu"] = per["area_mu"].fillna(0.0).astype("float64")
     out["idle_mu"] = per["idle_mu"].fillna(0.0).astype("float64")
@@ -542,7 +541,11 @@ def cross_list(parcels: pd.DataFrame, enterprises: pd.DataFrame) -> pd.DataFrame
         out["priority"] = pd.Series(pd.NA, index=ids, dtype="Int64")
 
     out.index.name = "enterprise_id"
-    out = out[out["lists"] > 0].reset_index()
+    out = out[out["lists"] > 0]
+    listed = pf[pf["enterprise_id"].isin(out.index)]
+    joined = listed.groupby("enterprise_id", sort=False)["parcel_id"].agg("、".join)
+    out["parcel_ids"] = joined.reindex(out.index).fillna("").astype(str)
+    out = out.reset_index()
     out = out.sort_values(
         ["lists", "area_mu", "enterprise_id"],
         ascending=[False, False, True],

@@ -58,3 +58,15 @@ def test_sample_workbook_reads_back(sample_result, tmp_path, planted):
     stopped = list(wb["停产两年以上工业企业清单"].values)
     assert stopped[0][1] == "企业名称"
     assert len(stopped) - 1 == len(planted["stopped_2y"])
+
+
+def test_workbook_sheets_are_capped_with_a_note(sample_result):
+    import copy
+
+    r = copy.copy(sample_result)
+    r.project = copy.copy(sample_result.project)
+    r.project.output = {"workbook_parcel_limit": 5}
+    sheets = dict(r.workbook_sheets())
+    note = sheets["说明"]
+    assert (note["保留行数"] == 5).all() and (note["总行数"] > 5).all()
+    assert all(len(df) <= 5 for name, df in sheets.items() if name != "说明")
