@@ -72,15 +72,12 @@ def _check_key(key: str | None) -> str:
         raise LandclearError(
             "天地图底图需要密钥 tk：请在项目文件 [maps] 中设置 tianditu_key，或设置环境变量 "
             'TIANDITU_KEY，或改用 basemap = "osm" / "gaode" / "none" / '
-            "the Tianditu basemap needs a key: set [maps] tianditu_key or TIANDITU_KEY",
-            column="tianditu_key",
+            "the Tianditu basemap needs a key: set [maps] tianditu_key or TIANDITU_KEY"
         )
     key = key.strip()
     # Keys are hex tokens; anything else would end up inside a tile URL.
     if not re.fullmatch(r"[A-Za-z0-9]{6,64}", key):
-        raise LandclearError(
-            "天地图密钥格式不正确（应为字母和数字）/ malformed Tianditu key", column="tianditu_key"
-        )
+        raise LandclearError("天地图密钥格式不正确（应为字母和数字）/ malformed Tianditu key")
     return key
 
 
@@ -146,9 +143,7 @@ def basemap_tiles(basemap: str, *, tianditu_key: str | None = None) -> list[Tile
                 overlay=True,
             ),
         ]
-    raise LandclearError(
-        f"未知底图 unknown basemap {basemap!r}; 可选 valid: {', '.join(BASEMAPS)}", column="basemap"
-    )
+    raise LandclearError(f"未知底图 unknown basemap {basemap!r}; 可选 valid: {', '.join(BASEMAPS)}")
 
 
 def add_basemap(m: folium.Map, basemap: str, *, tianditu_key: str | None = None) -> list[Tile]:
@@ -203,9 +198,7 @@ def map_options(
     bm = basemap or cfg.get("basemap") or ("none" if off else "osm")
     bm = str(bm).strip().lower()
     if bm not in BASEMAPS:
-        raise LandclearError(
-            f"未知底图 unknown basemap {bm!r}; 可选 valid: {', '.join(BASEMAPS)}", column="basemap"
-        )
+        raise LandclearError(f"未知底图 unknown basemap {bm!r}; 可选 valid: {', '.join(BASEMAPS)}")
     key = tianditu_key or cfg.get("tianditu_key") or os.environ.get("TIANDITU_KEY") or None
     simp = simplify_m if simplify_m is not None else cfg.get("simplify_m")
     prec = int(precision if precision is not None else cfg.get("precision", 6))

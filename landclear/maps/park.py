@@ -485,8 +485,7 @@ def park_map(
     names = park_names(result)
     if str(park) not in names:
         raise LandclearError(
-            f"未找到园区 unknown park {park!r}; 可选 valid: {'、'.join(names) or '（无）'}",
-            column="park",
+            f"未找到园区 unknown park {park!r}; 可选 valid: {'、'.join(names) or '（无）'}"
         )
     all_parcels = result.parcels
     sel = all_parcels["park"].astype("string").eq(str(park)).fillna(False).to_numpy(bool)

@@ -191,7 +191,7 @@ def static_map(
     if fmt not in ("png", "pdf"):
         raise LandclearError(f"静态地图格式应为 png 或 pdf / fmt must be png or pdf, not {fmt!r}")
     if str(park) not in park_names(result):
-        raise LandclearError(f"未找到园区 unknown park {park!r}", column="park")
+        raise LandclearError(f"未找到园区 unknown park {park!r}")
     p = result.parcels
     parcels = p[p["park"].astype("string").eq(str(park)).fillna(False).to_numpy(bool)]
     parcels = parcels[parcels.geometry.notna() & ~parcels.geometry.is_empty]
@@ -201,7 +201,7 @@ def static_map(
         shape = shapes[shapes["park"].astype("string").eq(str(park)).fillna(False).to_numpy(bool)]
     ref = parcels if len(parcels) else shape
     if ref is None or not len(ref):
-        raise LandclearError(f"园区 {park!r} 没有可绘制的图形 / nothing to draw", column="park")
+        raise LandclearError(f"园区 {park!r} 没有可绘制的图形 / nothing to draw")
     crs = local_metric_crs(ref)
     metric = parcels.to_crs(crs)
     state = parcel_state(parcels)
