@@ -233,7 +233,6 @@ def _link_mortgages(
     m = mortgages.copy()
     if "parcel_id" not in m:
         m["parcel_id"] = pd.Series(pd.NA, index=m.index, dtype="string")
-    known = set(parcels["parcel_id"].astype(str))
     if "cert_no" in m and "cert_no" in parcels:
         by_cert = (
             parcels.dropna(subset=["cert_no"])
@@ -252,7 +251,7 @@ def _link_mortgages(
             "mortgages without parcel applied to all the owner's parcels"
         )
         m = pd.concat([m[~by_owner], extra], ignore_index=True)
-    unknown = m["parcel_id"].notna() & ~m["parcel_id"].astype(str).isin(known)
+    unknown = m["parcel_id"].notna() & ~m["parcel_id"].isin(parcels["parcel_id"])
     orphan = m["parcel_id"].isna() | unknown
     if orphan.any():
         for f, r in zip(m.loc[orphan, SOURCE_FILE], m.loc[orphan, SOURCE_ROW], strict=True):

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -60,33 +61,44 @@ _PLACEHOLDERS = ("无", "暂无", "空", "NULL", "NONE", "NAN", "N/A", "NA", "<N
 _UNIQUE_MIN_ROWS = 2_000
 
 
-def on_uniques(func: Callable[..., pd.Series]) -> Callable[..., pd.Series]:
-    """Run an elementwise text function once per distinct value, then broadcast.
+def on_uniques(
+    func: Callable[..., Any] | None = None, *, kinds: tuple[str, ...] = ("string", "empty")
+) -> Any:
+    """Run an elementwise function once per distinct value, then broadcast.
 
-    Ledgers repeat names, codes and statuses many times; normalising each
-    distinct value once is the same result for a fraction of the work. Only
-    text columns qualify (in an object column 1, 1.0 and True hash alike).
+    Ledgers repeat names, codes, dates and statuses many times; working on
+    each distinct value once gives the same result for a fraction of the work.
+    The function returns a Series or a tuple of Series aligned to its input.
+    Only columns whose inferred kind is in ``kinds`` qualify: by default text,
+    because in an object column 1, 1.0 and True hash alike.
     """
 
-    @functools.wraps(func)
-    def wrapper(values, *args, **kwargs):
-        s = values if isinstance(values, pd.Series) else None
-        if s is None or len(s) < _UNIQUE_MIN_ROWS:
-            return func(values, *args, **kwargs)
-        textual = isinstance(s.dtype, pd.StringDtype) or (
-            s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty")
-        )
-        if not textual:
-            return func(values, *args, **kwargs)
-        codes, uniques = pd.factorize(s, use_na_sentinel=False)
-        if len(uniques) > 0.7 * len(s):
-            return func(values, *args, **kwargs)
-        done = func(pd.Series(uniques, dtype=s.dtype), *args, **kwargs)
-        out = done.iloc[codes]
-        out.index = s.index
-        return out
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def wrapper(values, *args, **kwargs):
+            s = values if isinstance(values, pd.Series) else None
+            if s is None or len(s) < _UNIQUE_MIN_ROWS:
+                return fn(values, *args, **kwargs)
+            textual = isinstance(s.dtype, pd.StringDtype) or (
+                s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) in kinds
+            )
+            if not textual:
+                return fn(values, *args, **kwargs)
+            codes, uniques = pd.factorize(s, use_na_sentinel=False)
+            if len(uniques) > 0.7 * len(s):
+                return fn(values, *args, **kwargs)
+            done = fn(pd.Series(uniques, dtype=s.dtype), *args, **kwargs)
 
-    return wrapper
+            def spread(part: pd.Series) -> pd.Series:
+                out = part.iloc[codes]
+                out.index = s.index
+                return out
+
+            return tuple(spread(p) for p in done) if isinstance(done, tuple) else spread(done)
+
+        return wrapper
+
+    return decorate(func) if func is not None else decorate
 
 
 def _as_text(values: pd.Series | Iterable[object]) -> pd.Series:

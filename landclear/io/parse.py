@@ -209,6 +209,9 @@ def _dates_from_numbers(num: pd.Series) -> pd.Series:
     return out
 
 
+# Dates: datetime cells and text mixed in one column are fine here (no 1/True collision
+# can change a date's outcome: both are unparseable).
+@on_uniques(kinds=("string", "empty", "mixed", "datetime", "date"))
 def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Parse ledger dates in every common style.
 
@@ -279,6 +282,7 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return _restore(index, out, bad) if index is not None else (out, bad)
 
 
+@on_uniques
 def parse_quantity(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Parse numbers and return the unit word written in each cell.
 

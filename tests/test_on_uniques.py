@@ -1,0 +1,44 @@
+"""Working once per distinct value gives exactly the element-wise result."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pandas.testing as tm
+
+from landclear.ids import normalise_credit_code, normalise_name
+from landclear.io.parse import parse_dates, parse_quantity, to_text
+
+RNG = np.random.default_rng(7)
+
+
+def _big(pool: list[object], n: int = 6000) -> pd.Series:
+    return pd.Series([pool[i] for i in RNG.integers(0, len(pool), n)], dtype=object)
+
+
+def test_dates_on_uniques_equal_elementwise():
+    pool = ["2021-06-30", "2021/6/30", "2021年6月", "20210630", "  2019.3.5 ", "2021-02-30",
+            "-", "", None, 44377, 44377.0, dt.datetime(2020, 1, 2, 13, 5), dt.date(2018, 5, 1),
+            "abc", True]
+    s = _big(pool)
+    fast = parse_dates(s)
+    slow = parse_dates.__wrapped__(s)
+    for a, b in zip(fast, slow, strict=True):
+        tm.assert_series_equal(a, b)
+
+
+def test_quantity_and_text_on_uniques_equal_elementwise():
+    s = _big(["1,234.5", "１５亩", "(3)", "12.5万元", "", "x", None, "300元"])
+    for a, b in zip(parse_quantity(s), parse_quantity.__wrapped__(s), strict=True):
+        tm.assert_series_equal(a, b)
+    t = _big([" 石嘴山 ", "ＡＢＣ", None, "x\u200by"])
+    tm.assert_series_equal(to_text(t), to_text.__wrapped__(t))
+
+
+def test_codes_and_names_on_uniques_equal_elementwise():
+    c = _big(["91110000600037341l", " 91340600MA2PBM9HXD", "９１１１", None, "无"])
+    tm.assert_series_equal(normalise_credit_code(c), normalise_credit_code.__wrapped__(c))
+    n = _big(["宁夏某某（集团）有限责任公司", "宁夏某某(集团)有限公司 ", None, "甲分公司"])
+    tm.assert_series_equal(normalise_name(n), normalise_name.__wrapped__(n))
