@@ -465,6 +465,8 @@ def finish(
     )
     _check_certified_area(result, settings.area_tolerance)
     attach_progress(result)  # progress.json/png and the progress sheets (DOMAIN §8)
+    if project.rasters:  # the evidence rasters as switchable image layers on the maps
+        result.extras["raster_overlays"] = raster_overlays(project.rasters, project.language)
     from landclear.io.geoparquet import geoparquet_writer
 
     writers = result.extras.setdefault("writers", [])
@@ -477,3 +479,25 @@ def finish(
         result.extras["map_layers"] = scenario_layers(result)
         result.extras["scenario_tables"] = scenario_tables(result)
     return result
+
+
+RASTER_TITLES = {
+    "built_up": ("遥感建成覆盖率", "Built-up cover (imagery)"),
+    "ndvi": ("植被指数 NDVI", "NDVI"),
+    "night_lights": ("夜间灯光", "Night lights"),
+}
+
+
+def raster_overlays(rasters: dict[str, Any], language: str = "zh") -> list[tuple[str, bytes, Any]]:
+    """``(title, PNG bytes, bounds)`` per evidence raster, reprojected for web maps."""
+    from landclear.raster import raster_overlay_png
+
+    k = 0 if language == "zh" else 1
+    out = []
+    for name, path in rasters.items():
+        cmap = {"built_up": "YlOrRd", "ndvi": "Greens", "night_lights": "magma"}.get(
+            name, "viridis"
+        )
+        png, bounds = raster_overlay_png(path, cmap=cmap, max_size=1024)
+        out.append((RASTER_TITLES.get(name, (name, name))[k], png, bounds))
+    return out
