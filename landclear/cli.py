@@ -56,6 +56,15 @@ def _echo_quality(log) -> None:
         click.echo(f"  警告 warnings: {len(log.warnings)} (see quality.json)")
 
 
+def _echo_park_areas(parcels) -> None:
+    """The area table per park: parcels and ellipsoidal mu."""
+    table = parcels.groupby("park", sort=True)["area_mu"].agg(["size", "sum"])
+    click.echo(f"  {'园区 park':<20} {'宗地数':>8} {'面积(亩)':>12}")
+    for park, n, mu in zip(table.index, table["size"], table["sum"], strict=True):
+        click.echo(f"  {park:<20} {int(n):>8} {mu:>12,.1f}")
+    click.echo(f"  {'合计 total':<20} {len(parcels):>8} {parcels['area_mu'].sum():>12,.1f}")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="landclear")
 def main() -> None:
@@ -87,6 +96,9 @@ def validate(project: str, out: str) -> None:
         f"已载入 loaded: {len(inputs.parcels)} 宗地 parcels, "
         f"{len(inputs.enterprises)} 企业记录 enterprise rows"
     )
+    parks = inputs.parcels.get("park")
+    if parks is not None:
+        _echo_park_areas(inputs.parcels.assign(park=parks.fillna("(未标注园区 no park yet)")))
     _echo_quality(log)
     click.echo(f"写出 wrote {path}")
 
@@ -107,6 +119,7 @@ def _run_and_write(
     )
     s = result.summary()
     click.echo(json.dumps(s, ensure_ascii=False, indent=1))
+    _echo_park_areas(result.parcels)
     _echo_quality(result.quality)
     for kind, path in written.items():
         click.echo(f"写出 wrote {kind}: {path}")

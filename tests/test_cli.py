@@ -25,6 +25,7 @@ def test_validate_sample_writes_quality(sample_dir, tmp_path, planted):
         main, ["validate", str(sample_dir / "project.toml"), "--out", str(tmp_path)]
     )
     assert res.exit_code == 0, res.output
+    assert "石嘴山经济技术开发区" in res.output and "合计 total" in res.output  # area per park
     q = json.loads((tmp_path / "quality.json").read_text("utf-8"))
     assert q["inputs"]["parcels"]["rows_read"] == planted["counts"]["parcel_features"]
     assert q["inputs"]["parcels"]["rows_used"] == planted["counts"]["parcel_ids"]
