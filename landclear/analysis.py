@@ -286,22 +286,10 @@ def analyse(inputs: Inputs, project: Project, *, progress: bool = False) -> Resu
 
     # 5.1 idle land
     parcels = parcels.join(idle.idle_land(parcels, as_of, settings.idle, log=log))
-    # 5.2 long-stopped enterprises (latest status)
-    stopped = lists.stopped_enterprises(ent_latest, as_of, settings.lists)
-    ent_state = ent_latest[["enterprise_id"]].join(stopped)
-    stopped_ids = set(ent_state.loc[ent_state["stopped_2y"], "enterprise_id"])
-    parcels["stopped_2y"] = parcels["enterprise_id"].isin(stopped_ids)
-    # 5.3 land-use-tax arrears
-    tax = lists.tax_arrears(
-        inputs.tax_arrears.dropna(subset=["enterprise_id"]), as_of, settings.lists
+    # 5.2–5.4 the three lists
+    parcels, ent_state, tax, mortgages = list_stage(
+        parcels, inputs, ent_latest, settings, as_of, log
     )
-    tax_ids = set(tax.loc[tax["tax_arrears_2y"], "enterprise_id"])
-    parcels["tax_arrears_2y"] = parcels["enterprise_id"].isin(tax_ids)
-    # 5.4 mortgaged idle land
-    mortgages = _link_mortgages(parcels, inputs.mortgages, log)
-    mortgages = mortgages.join(lists.active_mortgages(mortgages, as_of, settings.lists))
-    parcels = parcels.join(lists.mortgaged_idle(parcels, mortgages, settings.lists))
-    parcels["lists"] = lists.count_lists(parcels)
 
     # 5.5 per-mu efficiency and grading
     parcels, enterprises, ent_year, year = enterprise_stage(
@@ -356,6 +344,38 @@ def _check_certified_area(result: Result, tolerance: float) -> None:
     result.area_mismatch = p.loc[bad, ["parcel_id", "certified_area", "area_mu"]].assign(
         diff_ratio=diff[bad].to_numpy()
     )
+
+
+def list_stage(
+    parcels: pd.DataFrame,
+    inputs: Inputs,
+    ent_latest: pd.DataFrame,
+    settings: Any,
+    as_of: dt.date,
+    log: QualityLog,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The three lists (DOMAIN §5.2–5.4) and ``lists`` per parcel; shared by every engine.
+
+    Needs ``idle`` on the parcels. Returns the parcels with the list columns,
+    the enterprises' stopped state, the tax-arrears table and the linked mortgages.
+    """
+    # 5.2 long-stopped enterprises (latest status)
+    stopped = lists.stopped_enterprises(ent_latest, as_of, settings.lists)
+    ent_state = ent_latest[["enterprise_id"]].join(stopped)
+    stopped_ids = set(ent_state.loc[ent_state["stopped_2y"], "enterprise_id"])
+    parcels["stopped_2y"] = parcels["enterprise_id"].isin(stopped_ids)
+    # 5.3 land-use-tax arrears
+    tax = lists.tax_arrears(
+        inputs.tax_arrears.dropna(subset=["enterprise_id"]), as_of, settings.lists
+    )
+    tax_ids = set(tax.loc[tax["tax_arrears_2y"], "enterprise_id"])
+    parcels["tax_arrears_2y"] = parcels["enterprise_id"].isin(tax_ids)
+    # 5.4 mortgaged idle land
+    mortgages = _link_mortgages(parcels, inputs.mortgages, log)
+    mortgages = mortgages.join(lists.active_mortgages(mortgages, as_of, settings.lists))
+    parcels = parcels.join(lists.mortgaged_idle(parcels, mortgages, settings.lists))
+    parcels["lists"] = lists.count_lists(parcels)
+    return parcels, ent_state, tax, mortgages
 
 
 def enterprise_stage(

@@ -49,7 +49,7 @@ from landclear.project import Project, load_project
 from landclear.quality import QualityLog
 from landclear.result import Result
 from landclear.rules import actions as actions_rules
-from landclear.rules import idle, intensity, lists
+from landclear.rules import idle, intensity
 from landclear.rules.config import RuleSettings, load_settings
 from landclear.rules.evidence import evidence
 
@@ -279,20 +279,10 @@ def analyse_dask(
     for a in stage_a:
         _merge_log(log, a[3])
 
-    # From here to stage B: as landclear.analysis.analyse, on aggregated tables.
-    stopped = lists.stopped_enterprises(ent_latest, as_of, settings.lists)
-    ent_state = ent_latest[["enterprise_id"]].join(stopped)
-    stopped_ids = set(ent_state.loc[ent_state["stopped_2y"], "enterprise_id"])
-    parcels["stopped_2y"] = parcels["enterprise_id"].isin(stopped_ids)
-    tax = lists.tax_arrears(
-        inputs.tax_arrears.dropna(subset=["enterprise_id"]), as_of, settings.lists
+    # 5.2–5.4 the three lists: the engine-shared stage, on the client.
+    parcels, ent_state, tax, mortgages = _an.list_stage(
+        parcels, inputs, ent_latest, settings, as_of, log
     )
-    tax_ids = set(tax.loc[tax["tax_arrears_2y"], "enterprise_id"])
-    parcels["tax_arrears_2y"] = parcels["enterprise_id"].isin(tax_ids)
-    mortgages = _an._link_mortgages(parcels, inputs.mortgages, log)
-    mortgages = mortgages.join(lists.active_mortgages(mortgages, as_of, settings.lists))
-    parcels = parcels.join(lists.mortgaged_idle(parcels, mortgages, settings.lists))
-    parcels["lists"] = lists.count_lists(parcels)
 
     # 5.5 grading and the enterprise columns of parcels: the engine-shared stage.
     parcels, enterprises, ent_year, year = _an.enterprise_stage(

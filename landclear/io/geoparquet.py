@@ -16,13 +16,13 @@ DuckDB, QGIS and ``geopandas.read_parquet``.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
+
+from landclear.io.write import objects_as_text
 
 if TYPE_CHECKING:
     from landclear.result import Result
@@ -47,16 +47,7 @@ def parquet_safe(df: pd.DataFrame) -> pd.DataFrame:
         s = out[col]
         if col == getattr(out, "_geometry_column_name", None) or s.dtype != object:
             continue
-        values = s.to_numpy(dtype=object)
-        text = np.empty(len(values), dtype=object)
-        for i, v in enumerate(values):
-            if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
-                text[i] = None
-            elif isinstance(v, dt.date):
-                text[i] = v.isoformat()
-            else:
-                text[i] = str(v)
-        out[col] = pd.array(text, dtype="string")
+        out[col] = objects_as_text(s)
     return out
 
 

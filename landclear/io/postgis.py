@@ -28,7 +28,6 @@ every geometry column a GIST index.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -42,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from landclear.errors import CRSError, DataError, InputFileError
+from landclear.io.write import objects_as_text
 from landclear.quality import QualityLog
 from landclear.schema import SOURCE_FILE, SOURCE_ROW
 
@@ -316,16 +316,8 @@ def _sql_ready(df: pd.DataFrame) -> pd.DataFrame:
             else:
                 out[col] = s.astype("string")
         elif s.dtype == object:
-            values = s.to_numpy(dtype=object)
-            text = np.empty(len(values), dtype=object)
-            for i, v in enumerate(values):
-                if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
-                    text[i] = None
-                elif isinstance(v, dt.date):
-                    text[i] = v.isoformat()
-                else:
-                    text[i] = str(v)
-            out[col] = text
+            text = objects_as_text(s)
+            out[col] = text.astype(object).where(text.notna(), None)
         elif isinstance(s.dtype, pd.StringDtype):
             out[col] = s.astype(object).where(s.notna(), None)
     return out

@@ -40,6 +40,27 @@ def _display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
+def objects_as_text(s: pd.Series) -> pd.Series:
+    """An object column of mixed cells as nullable text: dates ISO, missing stays missing.
+
+    GDAL, Arrow and psycopg each refuse a column mixing numbers and text; ledger
+    columns do mix them, so writers store such a column as text.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> objects_as_text(pd.Series([1, "x", None, dt.date(2024, 6, 30)], dtype=object)).tolist()
+    ['1', 'x', <NA>, '2024-06-30']
+    """
+    values = s.to_numpy(dtype=object)
+    missing = pd.isna(values)
+    text = np.array(
+        [v.isoformat() if isinstance(v, dt.date) else str(v) for v in values], dtype=object
+    )
+    text[missing] = None
+    return pd.Series(pd.array(text, dtype="string"), index=s.index, name=s.name)
+
+
 def _prepare_for_ogr(df: pd.DataFrame) -> pd.DataFrame:
     """Types GDAL writes cleanly: nullable bools/ints to plain, objects to text."""
     out = df.copy()
