@@ -21,6 +21,7 @@ Example
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 from collections.abc import Iterable, Mapping
 from functools import cache
@@ -33,8 +34,9 @@ import markupsafe
 from landclear.fonts import CSS_FAMILIES, cjk_font_path
 from landclear.labels import label
 
-#: Bumped whenever the rendering code changes what a file looks like.
-RENDER_VERSION = "1"
+#: Bumped whenever the rendering code changes what a file looks like
+#: (2: subset fonts keep CID == GID, see :func:`cid_equal_gid`).
+RENDER_VERSION = "2"
 TEMPLATE_NAMES = ("parcel.html.j2", "index.html.j2", "style.css")
 
 
@@ -151,10 +153,13 @@ def _extra_css(font_file: str | None) -> list:
             return []
         font_file = str(cjk_font_path())  # a font fontconfig may not know
     url = Path(font_file).resolve().as_uri()
+    # One family name per font file: a FontConfiguration keeps the first face
+    # registered under a name, so a second batch's subset would be ignored.
+    family = f"{SUBSET_FAMILY} {hashlib.sha256(url.encode()).hexdigest()[:12]}"
     css = (
-        f'@font-face {{ font-family: "{SUBSET_FAMILY}"; src: url("{url}"); }}\n'
+        f'@font-face {{ font-family: "{family}"; src: url("{url}"); }}\n'
         "html, body, div, span, p, li, table, th, td, h1, h2, h3, caption "
-        f'{{ font-family: "{SUBSET_FAMILY}", {CSS_FAMILIES} !important; }}'
+        f'{{ font-family: "{family}", {CSS_FAMILIES} !important; }}'
     )
     return [CSS(string=css, font_config=_font_config())]
 
@@ -172,13 +177,54 @@ def text_charset(texts: Iterable[str]) -> str:
     return "".join(sorted(c for c in chars if c.isprintable()))
 
 
+def cid_equal_gid(data: bytes) -> bytes:
+    """Renumber the CIDs of a subset CID-keyed CFF font so that every CID equals its glyph index.
+
+    PDF viewers select a glyph of a CID-keyed CFF program by CID through the
+    font's charset (ISO 32000-1, 9.7.4.2), while WeasyPrint writes glyph
+    indices. In Noto Sans CJK CID == GID, but subsetting packs the glyphs and
+    keeps their old CIDs: strict viewers (pdf.js, pdfium, Acrobat) then draw
+    boxes or other characters, although poppler still draws the right ones.
+    Only the CFF charset changes: every other table refers to glyph indices,
+    which stay as they are (lazy loading leaves those tables' bytes
+    untouched). Fonts without a CID-keyed CFF are returned unchanged.
+
+    Example
+    -------
+    >>> cid_equal_gid(subset_font("中文").read_bytes())[:4]  # doctest: +SKIP
+    b'OTTO'
+    """
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(io.BytesIO(data), lazy=True, recalcBBoxes=False, recalcTimestamp=False)
+    if "CFF " not in font:
+        return data
+    top = font["CFF "].cff.topDictIndex[0]
+    if not hasattr(top, "ROS"):
+        return data
+    order = list(top.charset)
+    new = [".notdef", *(f"cid{i:05d}" for i in range(1, len(order)))]
+    if order == new:
+        return data
+    rename = dict(zip(order, new, strict=True))
+    strings = top.CharStrings
+    strings.charStrings = {rename[k]: v for k, v in strings.charStrings.items()}
+    top.charset = new
+    font.setGlyphOrder(new)
+    out = io.BytesIO()
+    font.save(out)
+    return out.getvalue()
+
+
 def subset_font(charset: str, cache_dir: str | Path | None = None) -> Path | None:
     """A CJK font cut down to ``charset``, cached by content; None when it cannot be made.
 
     WeasyPrint subsets the font for every PDF; starting from a ~20 MB
     collection costs ~40 ms and ~140 kB per file, starting from a subset of
     the batch's characters (desubroutinised CFF) a fraction of both.
-    Characters the subset lacks still fall back to the full font stack.
+    Characters the subset lacks still fall back to the full font stack. The
+    subset's CIDs are renumbered to equal its glyph indices
+    (:func:`cid_equal_gid`), which every PDF viewer needs to pick the right glyph.
 
     Example
     -------
@@ -193,7 +239,8 @@ def subset_font(charset: str, cache_dir: str | Path | None = None) -> Path | Non
     except ImportError:
         return None
     src = cjk_font_path()
-    key = hashlib.sha256(f"{src}|{src.stat().st_mtime_ns}|{charset}".encode()).hexdigest()[:16]
+    stamp = f"{RENDER_VERSION}|{src}|{src.stat().st_mtime_ns}|{charset}"
+    key = hashlib.sha256(stamp.encode()).hexdigest()[:16]
     folder = Path(cache_dir or Path(tempfile.gettempdir()) / "landclear-fonts")
     out = folder / f"cjk-{key}.otf"
     if out.exists():
@@ -212,9 +259,12 @@ def subset_font(charset: str, cache_dir: str | Path | None = None) -> Path | Non
         sub = subset.Subsetter(opts)
         sub.populate(unicodes={ord(c) for c in charset})
         sub.subset(font)
+        buf = io.BytesIO()
+        font.save(buf)
+        data = cid_equal_gid(buf.getvalue())
         folder.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(f".{out.name}.{os.getpid()}")
-        font.save(str(tmp))
+        tmp.write_bytes(data)
         os.replace(tmp, out)
     except Exception:  # any fontTools failure: render with the full font instead
         return None

@@ -81,3 +81,59 @@ def test_missing_cjk_font_is_a_clear_error(sample_result, tmp_path, monkeypatch)
     finally:
         monkeypatch.delenv("LANDCLEAR_CJK_FONT")
         cjk_font_path.cache_clear()
+
+
+SAMPLE_TEXT = (
+    "一地一档 石嘴山市宁夏锦晟新材料有限公司 无偿收回 640202014018GB00004 ０１２ABC（）：；"
+)
+
+
+def test_subset_font_keeps_cid_equal_gid_and_every_outline(tmp_path):
+    """The batch's font subset draws each character exactly as the full font does."""
+    from fontTools.pens.recordingPen import RecordingPen
+    from fontTools.ttLib import TTCollection, TTFont
+
+    from landclear.fonts import cjk_font_path
+    from landclear.reports.render import subset_font, text_charset
+
+    path = subset_font(text_charset([SAMPLE_TEXT]), cache_dir=tmp_path)
+    assert path is not None and path.parent == tmp_path
+    sub = TTFont(str(path))
+    order = sub.getGlyphOrder()
+    assert hasattr(sub["CFF "].cff.topDictIndex[0], "ROS")  # CID-keyed, like Noto Sans CJK
+    assert all(n == ".notdef" or int(n[3:]) == gid for gid, n in enumerate(order))
+    src = cjk_font_path()
+    number = 0
+    if src.suffix.lower() in (".ttc", ".otc"):
+        names = [f["name"].getDebugName(1) for f in TTCollection(str(src), lazy=True)]
+        number = next(i for i, n in enumerate(names) if n.endswith(" SC"))
+    full = TTFont(str(src), fontNumber=number)
+    cmap_s, cmap_f = sub.getBestCmap(), full.getBestCmap()
+    glyphs_s, glyphs_f = sub.getGlyphSet(), full.getGlyphSet()
+    assert set(SAMPLE_TEXT.replace(" ", "")) <= {chr(u) for u in cmap_s}
+    for u, name in cmap_s.items():
+        a, b = RecordingPen(), RecordingPen()
+        glyphs_s[name].draw(a)
+        glyphs_f[cmap_f[u]].draw(b)
+        assert a.value == b.value, chr(u)
+        assert glyphs_s[name].width == glyphs_f[cmap_f[u]].width, chr(u)
+
+
+def test_missing_glyph_check_sees_tofu_and_bad_cids(tmp_path, monkeypatch):
+    """The PDF check is real: it flags a character no font has, and a packed CID font."""
+    from conftest import missing_glyphs
+
+    import landclear.reports.render as render
+
+    html = f"<html><body><p>{SAMPLE_TEXT}</p></body></html>"
+    good = render.subset_font(render.text_charset([SAMPLE_TEXT]), cache_dir=tmp_path / "good")
+    render.html_to_pdf(html, tmp_path / "good.pdf", tmp_path, font_file=str(good))
+    assert missing_glyphs(tmp_path / "good.pdf") == []
+    # U+17000 (Tangut) is in no installed font: WeasyPrint draws a box.
+    render.html_to_pdf(html.replace("石", "\U00017000"), tmp_path / "tofu.pdf", tmp_path)
+    assert missing_glyphs(tmp_path / "tofu.pdf")
+    # A subset whose glyphs were packed but kept their old CIDs: strict viewers show boxes.
+    monkeypatch.setattr(render, "cid_equal_gid", lambda data: data)
+    packed = render.subset_font(render.text_charset([SAMPLE_TEXT]), cache_dir=tmp_path / "bad")
+    render.html_to_pdf(html, tmp_path / "packed.pdf", tmp_path, font_file=str(packed))
+    assert missing_glyphs(tmp_path / "packed.pdf")
