@@ -35,7 +35,7 @@ from exactextract._exactextract import Feature
 from exactextract.feature import FeatureSource
 from exactextract.operation import Operation
 from exactextract.raster import RasterioRasterSource
-from rasterio.enums import Resampling
+from rasterio.enums import MaskFlags, Resampling
 from rasterio.errors import RasterioIOError
 
 from landclear.errors import CRSError, InputFileError
@@ -43,6 +43,7 @@ from landclear.errors import CRSError, InputFileError
 __all__ = [
     "DEFAULT_STATS",
     "EVIDENCE_COLUMNS",
+    "RasterSpec",
     "raster_evidence",
     "raster_overlay_png",
     "rasterize_column",
@@ -127,6 +128,60 @@ class _WkbSource(FeatureSource):
         return self._wkt
 
 
+class _Source(RasterioRasterSource):
+    """exactextract's rasterio source with every masked cell delivered as NaN.
+
+    exactextract 0.3 honours a raster's nodata *value* everywhere, but it
+    drops the mask of a masked array whenever the window it reads is larger
+    than the parcel's coverage grid (a parcel inside one cell of a 2 × 2
+    window, a slightly rotated grid): cells under a per-dataset mask, an
+    alpha band or a second nodata value were then counted as data. So a
+    raster whose nodata is only its nodata value is passed through as is,
+    and any other is read as float with NaN in every masked cell (NaN is
+    never data).
+
+    ``extra_nodata`` (in file units, before scale/offset) is masked as
+    well, like rasterstats' ``nodata=`` for rasters that do not declare theirs.
+    """
+
+    def __init__(
+        self,
+        ds: rasterio.DatasetReader,
+        band: int,
+        *,
+        name: str,
+        extra_nodata: float | None = None,
+    ) -> None:
+        super().__init__(ds, band, name=name)
+        self._extra = None if extra_nodata is None else float(extra_nodata)
+        flags = set(ds.mask_flag_enums[band - 1])
+        self._native = (
+            self._extra is None
+            and not self.scaled
+            and flags <= {MaskFlags.nodata, MaskFlags.all_valid}
+        )
+
+    def nodata_value(self) -> Any:
+        return super().nodata_value() if self._native else None
+
+    def read_window(self, x0: int, y0: int, nx: int, ny: int) -> np.ndarray:
+        from rasterio.windows import Window
+
+        window = Window(x0, y0, nx, ny)
+        if self._native:  # nodata cells hold the nodata value: no mask needed
+            return self.ds.read(self.band_idx, window=window)
+        arr = self.ds.read(self.band_idx, window=window, masked=True)
+        mask = np.ma.getmaskarray(arr)
+        if self._extra is not None:
+            mask = mask | (np.isnan(arr.data) if np.isnan(self._extra) else arr.data == self._extra)
+        dtype = np.float32 if arr.dtype == np.float32 and not self.scaled else np.float64
+        out = arr.data.astype(dtype)
+        if self.scaled:
+            out = out * self.scale + self.offset
+        out[mask] = np.nan
+        return out
+
+
 # --------------------------------------------------------------------------- helpers
 @contextlib.contextmanager
 def _open(raster: str | Path | rasterio.DatasetReader) -> Iterator[rasterio.DatasetReader]:
@@ -203,6 +258,7 @@ def zonal_stats(
     progress: bool = False,
     max_cells_in_memory: int = 30_000_000,
     strategy: str = "feature-sequential",
+    nodata: float | None = None,
 ) -> pd.DataFrame:
     """Exact, coverage-weighted zonal statistics of a raster per parcel.
 
@@ -234,6 +290,10 @@ def zonal_stats(
     strategy : {"feature-sequential", "raster-sequential"}
         Passed to exactextract. Parcels are fed in Hilbert-curve order so
         neighbours reuse GDAL's block cache either way.
+    nodata : float, optional
+        One more value to treat as nodata (in file units), for rasters that
+        do not declare theirs (rasterstats' ``nodata=``). The raster's own
+        nodata value and mask are always respected; NaN never counts as data.
 
     Returns
     -------
@@ -293,7 +353,9 @@ def zonal_stats(
                 keys.append(base)
         # The C++ operations do not own their sources (keep them referenced here), and
         # unnamed sources of different bands are merged: give each band a name.
-        sources = {band: RasterioRasterSource(ds, band, name=f"b{band}") for band in band_list}
+        sources = {
+            band: _Source(ds, band, name=f"b{band}", extra_nodata=nodata) for band in band_list
+        }
         ops: list[Operation] = []
         field_of: dict[tuple[int, str], str] = {}
         for band in band_list:
@@ -365,7 +427,7 @@ def zonal_stats(
     return pd.DataFrame(columns, index=geoseries.index)
 
 
-def _operation(key: str, source: RasterioRasterSource, field: str) -> Operation:
+def _operation(key: str, source: _Source, field: str) -> Operation:
     """Build one exactextract operation from a key such as ``mean`` or ``quantile(q=0.25)``."""
     m = re.match(r"quantile\(q=(.*)\)$", key)
     if m:
@@ -374,9 +436,54 @@ def _operation(key: str, source: RasterioRasterSource, field: str) -> Operation:
 
 
 # --------------------------------------------------------------------------- evidence
+RasterSpec = str | Path | Mapping[str, Any]
+"""One ``[inputs.rasters]`` entry: a path, or ``{path, band, scale, nodata}``."""
+
+_SPEC_KEYS = ("path", "band", "scale", "nodata")
+
+
+def _band_index(ds: rasterio.DatasetReader, band: int | str, name: str) -> int:
+    """1-based band of ``ds`` from a number or a band description (e.g. ``"B8"``)."""
+    if isinstance(band, str) and not band.strip().isdigit():
+        names = [str(d) for d in ds.descriptions if d]
+        for i, desc in enumerate(ds.descriptions, start=1):
+            if desc is not None and desc.strip().lower() == band.strip().lower():
+                return i
+        raise ValueError(
+            f"栅格 {name} 没有名为 {band!r} 的波段；已有：{', '.join(names) or '（无波段名）'}"
+            f" / raster {name!r} has no band named {band!r}"
+        )
+    index = int(band)
+    if not 1 <= index <= ds.count:
+        raise ValueError(
+            f"栅格 {name} 只有 {ds.count} 个波段，无法读取第 {index} 波段"
+            f" / raster {name!r} has {ds.count} bands"
+        )
+    return index
+
+
+def _spec(name: str, spec: RasterSpec, scales: Mapping[str, float]) -> dict[str, Any]:
+    """Normalise one raster entry to ``{path, band, scale, nodata}``."""
+    if isinstance(spec, Mapping):
+        unknown = [k for k in spec if k not in _SPEC_KEYS]
+        if unknown:
+            raise ValueError(
+                f"栅格 {name} 的未知参数 {unknown[0]!r}；可用：{', '.join(_SPEC_KEYS)}"
+                f" / unknown raster option {unknown[0]!r}"
+            )
+        if "path" not in spec:
+            raise ValueError(f"栅格 {name} 缺少 path / raster {name!r} needs a path")
+        out = {"band": 1, "scale": None, "nodata": None} | dict(spec)
+    else:
+        out = {"path": spec, "band": 1, "scale": None, "nodata": None}
+    if out["scale"] is None:
+        out["scale"] = scales.get(name, 1.0)
+    return out
+
+
 def raster_evidence(
     parcels: gpd.GeoDataFrame,
-    rasters: Mapping[str, str | Path],
+    rasters: Mapping[str, RasterSpec],
     *,
     scales: Mapping[str, float] | None = None,
     progress: bool = False,
@@ -393,11 +500,13 @@ def raster_evidence(
     ----------
     parcels : GeoDataFrame
         Parcels with a CRS.
-    rasters : mapping of name to path
-        As in the project file's ``[inputs.rasters]``.
+    rasters : mapping of name to path or to ``{path, band, scale, nodata}``
+        As in the project file's ``[inputs.rasters]``. ``band`` is a 1-based
+        number or a band description (``"B8"``; default 1), ``scale``
+        multiplies the mean (e.g. 0.01 for a built-up raster in percent),
+        ``nodata`` is one more value to ignore (see :func:`zonal_stats`).
     scales : mapping of name to float, optional
-        Multiplier applied to the mean, e.g. ``{"built_up": 0.01}`` for a
-        built-up raster stored in percent.
+        Default ``scale`` per name for entries that are plain paths.
     progress, max_cells_in_memory
         As in :func:`zonal_stats`.
 
@@ -411,20 +520,26 @@ def raster_evidence(
     >>> ev = raster_evidence(parcels, {"built_up": "gisa.tif"})  # doctest: +SKIP
     >>> list(ev.columns)  # doctest: +SKIP
     ['built_up_frac', 'built_up_frac_coverage']
+    >>> s2 = {"ndvi": {"path": "s2_indices.tif", "band": "NDVI"}}
+    >>> raster_evidence(parcels, s2)["ndvi_mean"]  # doctest: +SKIP
     """
     scales = dict(scales or {})
     out = pd.DataFrame(index=parcels.index)
-    for name, path in rasters.items():
+    for name, entry in rasters.items():
+        spec = _spec(name, entry, scales)
         column = EVIDENCE_COLUMNS.get(name, f"{name}_mean")
-        zs = zonal_stats(
-            parcels,
-            path,
-            ("mean", "coverage_fraction"),
-            bands=1,
-            progress=progress,
-            max_cells_in_memory=max_cells_in_memory,
-        )
-        out[column] = zs["mean"] * float(scales.get(name, 1.0))
+        with _open(spec["path"]) as ds:
+            band = _band_index(ds, spec["band"], name)
+            zs = zonal_stats(
+                parcels,
+                ds,
+                ("mean", "coverage_fraction"),
+                bands=band,
+                progress=progress,
+                max_cells_in_memory=max_cells_in_memory,
+                nodata=spec["nodata"],
+            )
+        out[column] = zs["mean"] * float(spec["scale"])
         out[f"{column}_coverage"] = zs["coverage_fraction"]
     return out
 
@@ -437,17 +552,24 @@ def rasterize_column(
     *,
     resolution: float | None = None,
     like: str | Path | rasterio.DatasetReader | None = None,
+    transform: Any = None,
+    shape: tuple[int, int] | None = None,
     crs: Any = None,
     nodata: float | None = None,
     all_touched: bool = False,
+    resampling: str | None = None,
 ) -> Path:
-    """Burn a parcel column into a Cloud-Optimised GeoTIFF.
+    """Burn a parcel column into a Cloud-Optimised GeoTIFF on a given grid.
 
     Numeric columns are written as float32 (nodata NaN unless given).
-    Text/categorical columns (e.g. ``grade``) become integer codes 1..n in
-    sorted order (nodata 0); the code table is stored in the dataset tag
-    ``LANDCLEAR_CATEGORIES`` as JSON ``{"1": "A", ...}`` and in
-    ``LANDCLEAR_COLUMN``. Where parcels overlap, the later row wins.
+    Text/categorical/boolean columns (e.g. ``grade``) become integer codes
+    1..n in sorted order (nodata 0); the code table is stored in the dataset
+    tag ``LANDCLEAR_CATEGORIES`` as JSON ``{"1": "A", ...}`` and the column
+    name in ``LANDCLEAR_COLUMN``. Where parcels overlap, the later row wins.
+
+    The file is written by GDAL's COG driver: 512 × 512 tiles, DEFLATE,
+    internal overviews down to one tile, and the IFDs ahead of the image
+    data, so GIS clients and web tilers read it with range requests.
 
     Parameters
     ----------
@@ -458,25 +580,40 @@ def rasterize_column(
     out_path : path
         Output ``.tif``.
     resolution : float, optional
-        Cell size in metres; needs a projected CRS (the parcels' or ``crs``).
+        Cell size in CRS units (metres); needs a projected CRS (the parcels'
+        or ``crs``). The grid is snapped to multiples of ``resolution``.
     like : raster, optional
-        Use this raster's grid (CRS, transform, shape) instead.
+        Use this raster's grid (CRS, transform, shape).
+    transform, shape : Affine and (height, width), optional
+        An explicit grid, in ``crs`` (default: the parcels' CRS).
     crs : optional
-        Target CRS for a ``resolution`` grid (default: the parcels' CRS).
+        CRS of a ``resolution`` or ``transform`` grid.
     nodata : float, optional
         Override the nodata value.
     all_touched : bool
         Burn every cell a parcel touches rather than cells whose centre it covers.
+    resampling : str, optional
+        Overview resampling: default ``"mode"`` for categorical codes (an
+        average of codes 1 and 3 is not class 2) and ``"average"`` for numbers.
 
     Returns
     -------
     pathlib.Path
         ``out_path``.
 
+    Raises
+    ------
+    ValueError
+        Not exactly one of ``resolution``, ``like``, ``transform``/``shape``.
+    CRSError
+        Parcels without CRS, or a ``resolution`` grid in degrees.
+
     Examples
     --------
     >>> rasterize_column(parcels, "grade", "grade.tif", resolution=10)  # doctest: +SKIP
     PosixPath('grade.tif')
+    >>> rasterize_column(parcels, "tax_per_mu", "tax.tif", like="built_up.tif")  # doctest: +SKIP
+    PosixPath('tax.tif')
     """
     from rasterio.features import rasterize
     from rasterio.transform import from_origin
@@ -485,9 +622,13 @@ def rasterize_column(
         raise CRSError("地块图层没有坐标系 / parcels have no CRS")
     if column not in parcels.columns:
         raise KeyError(f"地块图层没有列 {column!r} / no column {column!r}")
-    if (resolution is None) == (like is None):
+    explicit = transform is not None or shape is not None
+    if explicit and (transform is None or shape is None):
+        raise ValueError("transform 与 shape 须同时给出 / give transform and shape together")
+    if sum((resolution is not None, like is not None, explicit)) != 1:
         raise ValueError(
-            "请给出 resolution 或 like 其中之一 / give exactly one of resolution, like"
+            "请给出 resolution、like 或 transform+shape 其中之一 / "
+            "give exactly one of resolution, like, transform+shape"
         )
 
     if like is not None:
@@ -495,6 +636,10 @@ def rasterize_column(
             _require_crs(ref)
             dst_crs, transform, shape = ref.crs, ref.transform, (ref.height, ref.width)
         frame = parcels.to_crs(dst_crs)
+    elif explicit:
+        frame = parcels.to_crs(crs) if crs is not None else parcels
+        dst_crs = frame.crs
+        shape = (int(shape[0]), int(shape[1]))
     else:
         frame = parcels.to_crs(crs) if crs is not None else parcels
         if not frame.crs.is_projected:
@@ -515,6 +660,7 @@ def rasterize_column(
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         data = values.to_numpy(dtype="float64", na_value=np.nan)
         dtype, fill = "float32", (np.nan if nodata is None else nodata)
+        overview = resampling or "average"
     else:
         codes, labels = pd.factorize(values.astype("string"), sort=True)
         data = codes.astype("int64") + 1  # factorize gives -1 for NA → 0 = nodata
@@ -523,6 +669,7 @@ def rasterize_column(
         tags["LANDCLEAR_CATEGORIES"] = json.dumps(
             {str(i + 1): str(label) for i, label in enumerate(labels)}, ensure_ascii=False
         )
+        overview = resampling or "mode"
     geoms = frame.geometry.values
     keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms) | pd.isna(data))
     burned = rasterize(
@@ -533,11 +680,24 @@ def rasterize_column(
         dtype=dtype,
         all_touched=all_touched,
     )
-    return _write_cog(Path(out_path), burned, transform, dst_crs, fill, tags)
+    return _write_cog(Path(out_path), burned, transform, dst_crs, fill, tags, overview)
 
 
-def _write_cog(path: Path, array: np.ndarray, transform, crs, nodata, tags: dict[str, str]) -> Path:
-    """Write a single-band COG (GDAL COG driver, else tiled GTiff with overviews)."""
+def _write_cog(
+    path: Path,
+    array: np.ndarray,
+    transform: Any,
+    crs: Any,
+    nodata: float,
+    tags: dict[str, str],
+    resampling: str,
+) -> Path:
+    """Write a single-band COG with GDAL's COG driver (GDAL ≥ 3.1, in every rasterio wheel)."""
+    if not _has_driver("COG"):
+        raise InputFileError(
+            "GDAL 缺少 COG 驱动（需要 GDAL ≥ 3.1）/ GDAL has no COG driver (needs GDAL ≥ 3.1)",
+            file=path,
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     profile = {
         "width": array.shape[1],
@@ -548,33 +708,17 @@ def _write_cog(path: Path, array: np.ndarray, transform, crs, nodata, tags: dict
         "transform": transform,
         "nodata": nodata,
     }
-    if _has_driver("COG"):
-        with rasterio.open(
-            path, "w", driver="COG", compress="DEFLATE", blocksize=512, **profile
-        ) as dst:
-            dst.write(array, 1)
-            dst.update_tags(**tags)
-        return path
-    tmp = path.with_suffix(".tmp.tif")
     with rasterio.open(
-        tmp,
+        path,
         "w",
-        driver="GTiff",
-        tiled=True,
-        blockxsize=512,
-        blockysize=512,
+        driver="COG",
         compress="DEFLATE",
+        blocksize=512,
+        overview_resampling=resampling.upper(),
         **profile,
     ) as dst:
         dst.write(array, 1)
         dst.update_tags(**tags)
-        factors = [f for f in (2, 4, 8, 16, 32) if min(array.shape) // f >= 256]
-        if factors:
-            dst.build_overviews(factors, Resampling.nearest)
-    rasterio.shutil.copy(
-        tmp, path, driver="GTiff", tiled=True, copy_src_overviews=True, compress="DEFLATE"
-    )
-    tmp.unlink()
     return path
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -22,6 +24,14 @@ from landclear.raster import raster_evidence, raster_overlay_png, rasterize_colu
 DATA = Path(__file__).parent / "data" / "rasterstats"
 SLOPE = DATA / "slope.tif"
 POLYS = DATA / "polygons.shp"
+#: Every rasterstats test raster shipped under tests/data (BSD-3-Clause, see LICENSE there).
+RASTERS = [
+    "slope.tif",
+    "slope_nodata.tif",
+    "all_nodata.tif",
+    "dataset_mask.tif",
+    "slope_classes.tif",
+]
 
 
 def _write(path: Path, arrays: np.ndarray, transform, crs, nodata=None, dtype=None) -> Path:
@@ -49,10 +59,14 @@ def grid3(tmp_path: Path) -> Path:
     return _write(tmp_path / "grid3.tif", arr, from_origin(0, 3, 1, 1), "EPSG:4544", nodata=-1)
 
 
-def _shapely_weighted(raster: Path, polygons: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
+def _shapely_weighted(
+    raster: Path, polygons: gpd.GeoSeries, nodata: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Independent reference: coverage = area(cell ∩ polygon) / area(cell), via shapely."""
     with rasterio.open(raster) as ds:
         vals = ds.read(1, masked=True)
+        if nodata is not None:
+            vals = np.ma.masked_where(np.ma.getdata(vals) == nodata, vals)
         t = ds.transform
         rows, cols = np.indices(vals.shape)
         x0, y0 = t * (cols.ravel(), rows.ravel())
@@ -77,7 +91,7 @@ def _expected_rows() -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-@pytest.mark.parametrize("name", ["slope.tif", "slope_nodata.tif"])
+@pytest.mark.parametrize("name", RASTERS)
 def test_equals_exactextract_called_directly(name: str) -> None:
     from exactextract import exact_extract
 
@@ -87,15 +101,19 @@ def test_equals_exactextract_called_directly(name: str) -> None:
         str(DATA / name), polys, ["mean", "count", "min", "max", "median"], output="pandas"
     )
     for stat in ("mean", "count", "min", "max", "median"):
-        np.testing.assert_allclose(ours[stat].to_numpy(), ref[stat].to_numpy(), rtol=1e-12)
+        np.testing.assert_allclose(
+            ours[stat].to_numpy(), ref[stat].to_numpy(dtype=float), rtol=1e-12
+        )
+    assert ours["count"].notna().all()
 
 
-@pytest.mark.parametrize("name", ["slope.tif", "slope_nodata.tif"])
-def test_equals_independent_shapely_weighting(name: str) -> None:
+@pytest.mark.parametrize("nodata", [None, 1.0])
+@pytest.mark.parametrize("name", RASTERS)
+def test_equals_independent_shapely_weighting(name: str, nodata: float | None) -> None:
     polys = gpd.read_file(POLYS)
-    means, counts = _shapely_weighted(DATA / name, polys.geometry)
-    ours = zonal_stats(polys, DATA / name, ("mean", "count"))
-    np.testing.assert_allclose(ours["count"], counts, rtol=1e-7)
+    means, counts = _shapely_weighted(DATA / name, polys.geometry, nodata)
+    ours = zonal_stats(polys, DATA / name, ("mean", "count"), nodata=nodata)
+    np.testing.assert_allclose(ours["count"], counts, rtol=1e-7, atol=1e-9)
     np.testing.assert_allclose(ours["mean"], means, rtol=1e-7)
 
 
@@ -119,26 +137,109 @@ def test_close_to_rasterstats_within_partial_cell_tolerance() -> None:
     np.testing.assert_allclose(ours["count"], polys.area / 25.525**2, rtol=1e-4)
 
 
-def test_published_values_where_method_is_the_same() -> None:
-    polys = gpd.read_file(POLYS)
-    rows = _expected_rows()
-    same = [
+def _rasterstats_rows() -> list[dict[str, str]]:
+    """Published rasterstats rows on the polygons and a raster shipped under tests/data."""
+    return [
         r
-        for r in rows
-        if r["raster"]
-        in ("rasterstats_tests_data/all_nodata.tif", "rasterstats_tests_data/dataset_mask.tif")
-        and r["stat"] == "count"
-        and r["expected"] == "0"
+        for r in _expected_rows()
+        if r["source"].startswith("perrygeo/python-rasterstats")
+        and r["vector"].endswith("/polygons.shp")
+        and Path(r["raster"]).name in RASTERS
     ]
-    assert len(same) == 3  # all_nodata ×2, dataset_mask feature 1
-    for r in same:
-        out = zonal_stats(
-            polys, DATA / Path(r["raster"]).name, ("mean", "count", "coverage_fraction")
-        )
-        i = int(r["feature_index"])
-        assert out["count"][i] == 0
-        assert np.isnan(out["mean"][i])
-        assert out["coverage_fraction"][i] == 0
+
+
+def test_every_published_polygon_row_is_compared() -> None:
+    rows = _rasterstats_rows()
+    # 23 rows of test_zonal.py on polygons.shp; the points/lines/multipolygons rows need
+    # vectors that are not polygons (parcels are) and are not shipped.
+    assert len(rows) == 23
+    assert {Path(r["raster"]).name for r in rows} == set(RASTERS)
+
+
+def _rs_kwargs(options: str) -> dict[str, object]:
+    kw: dict[str, object] = {}
+    if "all_touched=True" in options:
+        kw["all_touched"] = True
+    if "categorical=True" in options:
+        kw["categorical"] = True
+    m = re.search(r"nodata=([-\d.]+)", options)
+    if m:
+        kw["nodata"] = float(m.group(1))
+    return kw
+
+
+@pytest.mark.parametrize(
+    "row",
+    _rasterstats_rows(),
+    ids=lambda r: f"{Path(r['raster']).stem}-{r['feature_index']}-{r['options'][:24]}-{r['stat']}",
+)
+def test_rasterstats_published_rows(row: dict[str, str]) -> None:
+    """Each published rasterstats value, reproduced, then ours against it.
+
+    rasterstats counts whole cells (centre inside, or all touched); ours weights
+    each cell by its covered fraction. So: equal where the answer is "nothing"
+    (0 / None), never more than the all-touched count, within the boundary cells
+    (perimeter / cell size) of the centre count, means within 3 %, the same
+    categories present and the same minority class.
+    """
+    from rasterstats import zonal_stats as rs_zonal
+
+    raster = DATA / Path(row["raster"]).name
+    kw = _rs_kwargs(row["options"])
+    polys = gpd.read_file(POLYS)
+    stat, expected = row["stat"], row["expected"]
+    cell = 25.525146547619357
+    boundary = (polys.length / cell).to_numpy()
+    nodata = kw.get("nodata")
+    ours = zonal_stats(
+        polys,
+        raster,
+        ("count", "mean", "frac", "minority", "coverage_fraction", "percentile_90"),
+        nodata=nodata,
+    )
+    if stat == "percentile_90":  # "[None, 5.0]" for both features
+        theirs = rs_zonal(str(POLYS), str(raster), stats=["percentile_90"], **kw)
+        assert [t["percentile_90"] for t in theirs] == [None, 5.0]
+        assert np.isnan(ours["percentile_90"][0])
+        assert 2.0 <= ours["percentile_90"][1] <= 5.0  # between the classes present
+        return
+    i = int(row["feature_index"])
+    rs_stats = "*" if "stats=*" in row["options"] else ["count", "mean", "minority", "nodata"]
+    theirs = rs_zonal(str(POLYS), str(raster), stats=rs_stats, **kw)[i]
+    count, all_touched = (
+        ours["count"][i],
+        rs_zonal(str(POLYS), str(raster), stats=["count"], all_touched=True, nodata=nodata)[i][
+            "count"
+        ],
+    )
+    if stat == "count":
+        assert theirs["count"] == int(expected)  # the published value, reproduced
+        assert count <= all_touched + 1e-9
+        if kw.get("all_touched"):
+            assert count <= int(expected) + 1e-9
+        elif int(expected) == 0:
+            assert count == 0 and np.isnan(ours["mean"][i])
+            assert ours["coverage_fraction"][i] == 0
+        else:
+            assert abs(count - int(expected)) <= boundary[i]
+    elif stat == "mean":
+        assert round(theirs["mean"], 2) == float(expected)
+        assert ours["mean"][i] == pytest.approx(theirs["mean"], rel=0.03)
+    elif stat == "nodata":  # nodata cells inside: ours is the uncovered share of the parcel
+        assert theirs["nodata"] == float(expected)
+        nodata_cells = (1 - ours["coverage_fraction"][i]) * polys.area[i] / cell**2
+        assert abs(nodata_cells - float(expected)) <= boundary[i]
+    elif stat == "minority":
+        assert theirs["minority"] == float(expected) == ours["minority"][i]
+    elif stat.startswith("count of class"):
+        value = float(stat.split()[-1])
+        assert theirs[value] == int(expected)
+        assert abs(ours["frac"][i][value] * count - int(expected)) <= boundary[i]
+    elif stat.startswith("class") and stat.endswith("present"):
+        value = float(stat.split()[1])
+        assert value in theirs and value in ours["frac"][i]
+    else:  # pragma: no cover - a new kind of published row must be handled here
+        pytest.fail(f"unhandled published row {stat!r}")
 
 
 def _exactextract_rows() -> list[dict[str, str]]:
@@ -194,6 +295,86 @@ def test_parcels_in_4490_over_raster_in_4544(tmp_path: Path) -> None:
     out = zonal_stats(box_ll, path, ("mean", "count"))
     np.testing.assert_allclose(out["mean"], means, rtol=1e-7)
     np.testing.assert_allclose(out["count"], counts, rtol=1e-7)
+
+
+def test_raster_in_lonlat_parcels_in_gauss_kruger(tmp_path: Path) -> None:
+    """A geographic raster (VIIRS-style, 15″ cells) under GK parcels: the parcels are reprojected."""
+    res = 15 / 3600
+    west, north = 106.3, 39.1
+    values = np.arange(12 * 16, dtype="float32").reshape(12, 16)
+    path = _write(tmp_path / "ll.tif", values, from_origin(west, north, res, res), "EPSG:4490")
+    # a cell-aligned rectangle in lon/lat, half of column 3 and all of 4: rows 2–3
+    rect = shapely.box(west + 3.5 * res, north - 4 * res, west + 5 * res, north - 2 * res)
+    gk = gpd.GeoSeries([rect], crs="EPSG:4490").to_crs("EPSG:4544").segmentize(5)
+    out = zonal_stats(gpd.GeoDataFrame(geometry=gk), path, ("mean", "count"))
+    rows = values[2:4]
+    expected = (0.5 * rows[:, 3].sum() + rows[:, 4].sum()) / 3
+    assert out["mean"][0] == pytest.approx(expected, rel=1e-4)
+    assert out["count"][0] == pytest.approx(3.0, rel=1e-3)
+    # arbitrary GK parcels: equal to the shapely reference in the raster's own grid
+    x, y = gk.iloc[0].centroid.x, gk.iloc[0].centroid.y
+    parcels = gpd.GeoSeries(
+        [shapely.box(x, y, x + 180, y + 90), shapely.box(x - 300, y - 40, x - 250, y - 10)],
+        crs="EPSG:4544",
+    )
+    means, counts = _shapely_weighted(path, parcels)
+    out = zonal_stats(parcels, path, ("mean", "count"))
+    # coverage fractions are single precision in exactextract: 1e-6 relative
+    np.testing.assert_allclose(out["mean"], means, rtol=1e-6)
+    np.testing.assert_allclose(out["count"], counts, rtol=1e-6)
+    with rasterio.open(path) as ds:  # the raster itself is read as is, never resampled
+        assert (ds.width, ds.height, ds.crs.to_epsg()) == (16, 12, 4490)
+
+
+def test_dataset_mask_inside_a_larger_window(tmp_path: Path) -> None:
+    """Cells under a per-dataset mask are nodata even when the read window is larger than
+    the parcel (exactextract 0.3 drops a masked array's mask there)."""
+    path = tmp_path / "m.tif"
+    arr = np.arange(1, 17, dtype="float32").reshape(4, 4)
+    with rasterio.open(
+        path, "w", driver="GTiff", width=4, height=4, count=1, dtype="float32",
+        crs="EPSG:4544", transform=from_origin(0, 4, 1, 1),
+    ) as dst:  # fmt: skip
+        dst.write(arr, 1)
+        mask = np.full((4, 4), 255, dtype="uint8")
+        mask[0, 0] = 0  # top-left cell (value 1) invalid
+        dst.write_mask(mask)
+    parcels = gpd.GeoDataFrame(
+        geometry=[
+            shapely.box(0.1, 3.1, 0.9, 3.9),  # inside the masked cell only
+            shapely.box(0.5, 3.0, 1.5, 4.0),  # half masked cell, half cell value 2
+            shapely.box(0.0, 2.0, 2.0, 4.0),  # cells 1 (masked), 2, 5, 6
+        ],
+        crs="EPSG:4544",
+    )
+    out = zonal_stats(parcels, path, ("mean", "count", "coverage_fraction"))
+    assert out["count"].tolist() == pytest.approx([0.0, 0.5, 3.0])
+    assert np.isnan(out["mean"][0]) and out["mean"][1] == 2.0
+    assert out["mean"][2] == pytest.approx((2 + 5 + 6) / 3)
+    assert out["coverage_fraction"].tolist() == pytest.approx([0.0, 0.5, 0.75])
+    # the same with a nodata value the raster does not declare (rasterstats' nodata=)
+    plain = _write(tmp_path / "p.tif", arr, from_origin(0, 4, 1, 1), "EPSG:4544")
+    again = zonal_stats(parcels, plain, ("mean", "count"), nodata=1.0)
+    assert again["count"].tolist() == pytest.approx([0.0, 0.5, 3.0])
+    assert again["mean"][2] == pytest.approx(13 / 3)
+
+
+def test_scaled_integer_raster(tmp_path: Path) -> None:
+    """Integer cells with a scale factor (e.g. VIIRS radiance × 0.01) and a nodata value."""
+    path = tmp_path / "s.tif"
+    arr = np.array([[100, 250], [-1, 400]], dtype="int16")
+    with rasterio.open(
+        path, "w", driver="GTiff", width=2, height=2, count=1, dtype="int16",
+        crs="EPSG:4544", transform=from_origin(0, 2, 1, 1), nodata=-1,
+    ) as dst:  # fmt: skip
+        dst.write(arr, 1)
+        dst.scales = (0.01,)
+    parcels = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 2, 2), shapely.box(0, 0, 1, 1)])
+    parcels = parcels.set_crs("EPSG:4544")
+    out = zonal_stats(parcels, path, ("mean", "count", "max"))
+    assert out["mean"][0] == pytest.approx((1.0 + 2.5 + 4.0) / 3)
+    assert out["max"][0] == pytest.approx(4.0) and out["count"][0] == pytest.approx(3.0)
+    assert out["count"][1] == 0 and np.isnan(out["mean"][1])
 
 
 def test_all_nodata_outside_and_missing_geometry(grid3: Path, tmp_path: Path) -> None:
@@ -282,12 +463,64 @@ def test_small_memory_budget_gives_same_answer() -> None:
     pd.testing.assert_frame_equal(full, seq)
 
 
-def test_open_dataset_and_progress(grid3: Path) -> None:
+_MEMORY_CHILD = """
+import json, resource, sys
+import geopandas as gpd, rasterio, shapely
+from landclear.raster import zonal_stats
+path, cells = sys.argv[1], int(sys.argv[2])
+with rasterio.open(path) as ds:
+    parcel = gpd.GeoDataFrame(geometry=[shapely.box(*ds.bounds)], crs=ds.crs)
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+out = zonal_stats(parcel, path, ("mean", "count"), max_cells_in_memory=cells)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"mean": float(out["mean"][0]), "count": float(out["count"][0]),
+                  "delta_mb": (peak - base) / 1024}))
+"""
+
+
+def test_windowed_reads_keep_memory_below_the_raster_size(tmp_path: Path) -> None:
+    """One parcel over a whole 6000 × 6000 float32 raster (144 MB decoded, ~1 MB on disk):
+    with a 1e6-cell budget the extra peak memory stays under a third of the raster, so a
+    raster larger than memory is read window by window."""
+    import subprocess
+    import sys
+
+    from rasterio.windows import Window
+
+    n = 6000
+    path = tmp_path / "big.tif"
+    profile = {
+        "driver": "GTiff", "width": n, "height": n, "count": 1, "dtype": "float32",
+        "crs": "EPSG:4544", "transform": from_origin(500_000, 4_300_000, 10, 10),
+        "tiled": True, "blockxsize": 512, "blockysize": 512, "compress": "DEFLATE",
+        "predictor": 3, "nodata": -9999.0,
+    }  # fmt: skip
+    row = (np.arange(n) % 100).astype("float32")  # mean over whole rows: 49.5
+    with rasterio.open(path, "w", **profile) as dst:
+        for r0 in range(0, n, 512):
+            h = min(512, n - r0)
+            dst.write(np.broadcast_to(row, (h, n)), 1, window=Window(0, r0, n, h))
+    env = dict(os.environ, GDAL_CACHEMAX="16")
+    res = subprocess.run(
+        [sys.executable, "-c", _MEMORY_CHILD, str(path), "1000000"],
+        capture_output=True, text=True, check=True, env=env,
+    )  # fmt: skip
+    got = json.loads(res.stdout.strip().splitlines()[-1])
+    assert got["mean"] == pytest.approx(49.5) and got["count"] == pytest.approx(n * n)
+    raster_mb = n * n * 4 / 2**20
+    assert got["delta_mb"] < raster_mb / 3, got
+
+
+def test_open_dataset_and_progress(grid3: Path, capsys: pytest.CaptureFixture[str]) -> None:
     parcels = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 3, 3)], crs="EPSG:4544")
     with rasterio.open(grid3) as ds:
         out = zonal_stats(parcels, ds, ("mean",), progress=True)
         assert not ds.closed
     assert out["mean"][0] == pytest.approx(5)
+    bar = capsys.readouterr().err  # tqdm writes to stderr
+    assert "zonal_stats" in bar and "100%" in bar
+    zonal_stats(parcels, grid3, ("mean",))
+    assert capsys.readouterr().err == ""  # no bar unless asked
 
 
 def test_crs_errors(tmp_path: Path, grid3: Path) -> None:
@@ -331,6 +564,42 @@ def test_raster_evidence_names_and_scale(tmp_path: Path, grid3: Path) -> None:
     assert ev["dem_mean_coverage"].tolist() == pytest.approx([1.0, 0.5])
 
 
+def test_raster_evidence_band_by_name_scale_and_nodata(tmp_path: Path) -> None:
+    """``{path, band, scale, nodata}`` entries: a named band of a multi-band stack."""
+    bands = np.stack(
+        [
+            np.full((3, 3), 11.0, "float32"),
+            np.array([[0.6, 0.2, 0.0], [0.6, 0.2, 0.0], [0.6, 0.2, 0.0]], "float32"),
+        ]
+    )
+    path = _write(tmp_path / "stack.tif", bands, from_origin(0, 3, 1, 1), "EPSG:4544")
+    with rasterio.open(path, "r+") as ds:
+        ds.descriptions = ("B4", "NDVI")
+    pct = _write(
+        tmp_path / "pct.tif", np.array([[35.0, 255.0, 80.0]] * 3, "float32"),
+        from_origin(0, 3, 1, 1), "EPSG:4544",
+    )  # fmt: skip
+    parcels = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 2, 3)], crs="EPSG:4544")
+    ev = raster_evidence(
+        parcels,
+        {
+            "ndvi": {"path": path, "band": "ndvi"},
+            "red": {"path": path, "band": 1},
+            "built_up": {"path": pct, "scale": 0.01, "nodata": 255},  # percent, 255 = no data
+        },
+    )
+    assert ev["ndvi_mean"][0] == pytest.approx(0.4)
+    assert ev["red_mean"][0] == pytest.approx(11.0)
+    assert ev["built_up_frac"][0] == pytest.approx(0.35)  # the 255 column is ignored
+    assert ev["built_up_frac_coverage"][0] == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="NIR"):
+        raster_evidence(parcels, {"ndvi": {"path": path, "band": "NIR"}})
+    with pytest.raises(ValueError, match="3"):
+        raster_evidence(parcels, {"ndvi": {"path": path, "band": 3}})
+    with pytest.raises(ValueError, match="scael"):
+        raster_evidence(parcels, {"ndvi": {"path": path, "scael": 2}})
+
+
 # --------------------------------------------------------------------------- rasterize / overlay
 def test_rasterize_numeric_and_categorical(tmp_path: Path) -> None:
     parcels = gpd.GeoDataFrame(
@@ -350,6 +619,85 @@ def test_rasterize_numeric_and_categorical(tmp_path: Path) -> None:
         assert ds.read(1).tolist() == [[2, 2, 1, 1]] and ds.nodata == 0
     with pytest.raises(CRSError):
         rasterize_column(parcels.to_crs("EPSG:4490"), "score", tmp_path / "x.tif", resolution=10)
+
+
+@pytest.fixture
+def checkerboard() -> gpd.GeoDataFrame:
+    """1,200 m × 1,200 m of 10 m parcels: grades A/C alternating, one 100 m block of B.
+
+    The worst case for overviews: any averaging of codes 1 (A) and 3 (C) gives 2 (B).
+    """
+    xs, ys = np.meshgrid(np.arange(0, 1200, 10), np.arange(0, 1200, 10))
+    x, y = xs.ravel() + 500_000.0, ys.ravel() + 4_300_000.0
+    grade = np.where((xs.ravel() // 10 + ys.ravel() // 10) % 2 == 0, "A", "C")
+    board = gpd.GeoDataFrame(
+        {"grade": grade, "score": np.where(grade == "A", 0.0, 100.0)},
+        geometry=shapely.box(x, y, x + 10, y + 10),
+        crs="EPSG:4544",
+    )
+    block = gpd.GeoDataFrame(
+        {"grade": ["B"], "score": [50.0]},
+        geometry=[shapely.box(500_000, 4_301_100, 500_100, 4_301_200)],
+        crs="EPSG:4544",
+    )
+    return pd.concat([board, block], ignore_index=True)
+
+
+@pytest.mark.parametrize("column", ["grade", "score"])
+def test_rasterized_column_is_a_valid_cog(
+    tmp_path: Path, checkerboard: gpd.GeoDataFrame, column: str
+) -> None:
+    """Really a COG: rio-cogeo's validator (tiles, overviews, IFDs before the image data),
+    GDAL's own LAYOUT=COG, and overviews that keep categories categories."""
+    from rio_cogeo.cogeo import cog_info, cog_validate
+
+    path = rasterize_column(checkerboard, column, tmp_path / f"{column}.tif", resolution=1)
+    valid, errors, warnings = cog_validate(str(path), strict=True)
+    assert valid and not errors and not warnings
+    info = cog_info(str(path))
+    assert info.COG and info.Tags["Image Structure"]["LAYOUT"] == "COG"
+    assert (info.Profile.Tiled, info.Profile.Width, info.Profile.Height) == (True, 1200, 1200)
+    # full resolution and two overviews, every one tiled 512 × 512
+    assert [(d.Level, d.Width, d.Blocksize) for d in info.IFD] == [
+        (0, 1200, (512, 512)),
+        (1, 600, (512, 512)),
+        (2, 300, (512, 512)),
+    ]
+    with rasterio.open(path) as ds:
+        assert ds.overviews(1) == [2, 4]  # down to one 512² tile
+        assert ds.tags(ns="IMAGE_STRUCTURE")["COMPRESSION"] == "DEFLATE"
+        full = ds.read(1)
+    for level in range(2):
+        with rasterio.open(path, OVERVIEW_LEVEL=level) as ov:
+            small = ov.read(1)
+        if column == "grade":
+            # mode resampling: the B block stays one block, A/C never average into B
+            b_share = float((small == 2).mean())
+            assert b_share == pytest.approx(float((full == 2).mean()), rel=0.05)
+            assert set(np.unique(small)) == {1, 2, 3}
+        else:  # average resampling stays within the data range (no cubic overshoot)
+            assert small.min() >= 0.0 and small.max() <= 100.0
+
+
+def test_rasterize_on_an_explicit_grid(tmp_path: Path) -> None:
+    from affine import Affine
+
+    parcels = gpd.GeoDataFrame(
+        {"lists": [2, 0]},
+        geometry=[shapely.box(500_002, 4_300_000, 500_028, 4_300_010), shapely.box(0, 0, 1, 1)],
+        crs="EPSG:4544",
+    )
+    grid = Affine(10, 0, 500_000, 0, -10, 4_300_010)
+    out = rasterize_column(parcels, "lists", tmp_path / "l.tif", transform=grid, shape=(1, 4))
+    with rasterio.open(out) as ds:
+        assert ds.transform == grid and ds.shape == (1, 4) and ds.crs.to_epsg() == 4544
+        values = ds.read(1)
+    # cell centres at 5, 15, 25, 35 m: the first three inside; the far parcel is off-grid
+    assert values[0, :3].tolist() == [2.0, 2.0, 2.0] and np.isnan(values[0, 3])
+    with pytest.raises(ValueError, match="transform"):
+        rasterize_column(parcels, "lists", tmp_path / "x.tif", transform=grid)
+    with pytest.raises(ValueError, match="exactly one"):
+        rasterize_column(parcels, "lists", tmp_path / "x.tif", resolution=10, like=out)
 
 
 def test_overlay_png(tmp_path: Path) -> None:
