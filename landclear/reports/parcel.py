@@ -163,7 +163,8 @@ def parse_selector(frame: pd.DataFrame, selector: str) -> pd.Series:
     Grammar: ``[!|not ] field [op value]`` with ``op`` one of ``>= <= > < = == !=``;
     ``=``/``!=`` take comma-separated alternatives (``grade=C,D``). A bare
     field is true where its value is true, non-zero or non-empty. Missing
-    values never satisfy a comparison.
+    values never satisfy a comparison. Terms joined by ``|`` are alternatives
+    (OR): ``lists>=1|idle|grade=D``.
 
     Raises
     ------
@@ -175,7 +176,22 @@ def parse_selector(frame: pd.DataFrame, selector: str) -> pd.Series:
     >>> df = pd.DataFrame({"grade": ["A", "C", "D"], "score": [90.0, 50.0, 10.0]})
     >>> parse_selector(df, "grade=C,D").tolist(), parse_selector(df, "score<60").tolist()
     ([False, True, True], [False, True, True])
+    >>> parse_selector(df, "grade=A|score<20").tolist()
+    [True, False, True]
     """
+    if selector and "|" in selector:
+        terms = selector.split("|")
+        if any(not t.strip() for t in terms):
+            raise SelectorError(f"筛选条件 {selector!r}: '|' 两侧缺少条件 / empty alternative")
+        mask = pd.Series(False, index=frame.index)
+        for term in terms:
+            mask |= _parse_term(frame, term)
+        return mask
+    return _parse_term(frame, selector)
+
+
+def _parse_term(frame: pd.DataFrame, selector: str) -> pd.Series:
+    """Mask of one selector term (no ``|``); see :func:`parse_selector`."""
     import difflib
 
     m = _SELECTOR.match(selector or "")
@@ -313,26 +329,96 @@ def fmt_bool(s: pd.Series, language: str) -> pd.Series:
 # --------------------------------------------------------------------------- contexts
 
 
-def _quality_index(result: Any, parcels: pd.DataFrame) -> dict[str, list[str]]:
-    """Notes per parcel id: repairs/warnings on its source row, and warnings naming it.
+#: How an owner was linked to an enterprise, for the "match to confirm" note (landclear.match).
+MATCH_METHODS = {
+    "code_conflict": ("信用代码一致但名称不符", "same credit code, different name"),
+    "name": ("按名称匹配，无有效信用代码", "matched by name, no valid credit code"),
+    "branch": ("分支机构归并到总公司", "branch linked to its parent"),
+    "fuzzy": ("按相似名称匹配", "matched by a similar name"),
+    "none": ("未匹配到企业", "no enterprise found"),
+}
+_KEPT_ROW = re.compile(r"第\s*(\d+)\s*行|row\s+(\d+)")
 
-    Equivalent to ``result.quality.issues_for("parcels", file, row)`` for every
-    parcel, plus warnings whose ``parcel_id``/``parcel_ids``/message names the
-    parcel, but built in one pass instead of one scan per parcel.
+
+def _match_note(m: dict[str, Any], z: int) -> str:
+    """One match-report record as a note: who was linked to whom, how, and how sure.
+
+    Example
+    -------
+    >>> _match_note({"method": "fuzzy", "record_name": "甲公司", "entity_name": "甲有限公司",
+    ...              "score": 91.2, "note": ""}, 0)
+    '企业匹配待确认：甲公司 → 甲有限公司（按相似名称匹配，相似度 91）'
     """
+    method = str(m.get("method"))
+    how = MATCH_METHODS.get(method, (method, method))[z]
+    name = m.get("record_name") or m.get("record_code") or "—"
+    target = m.get("entity_name") or m.get("enterprise_id")
+    score = m.get("score")
+    text = ("企业匹配待确认：" if z == 0 else "Match to confirm: ") + str(name)
+    if target and method != "none":
+        text += f" → {target}"
+    details = [how]
+    if isinstance(score, (int, float)) and math.isfinite(score) and method != "none":
+        details.append(f"{'相似度' if z == 0 else 'score'} {score:.0f}")
+    if m.get("note"):
+        details.append(str(m["note"]))
+    if z == 0:
+        return f"{text}（{'，'.join(details)}）"
+    return f"{text} ({', '.join(details)})"
+
+
+def _quality_index(
+    result: Any, parcels: pd.DataFrame, language: str = "zh"
+) -> dict[str, list[str]]:
+    """Notes per parcel id: everything the quality log says about this parcel.
+
+    * repairs and warnings on the parcel's source row (as
+      ``result.quality.issues_for("parcels", file, row)``);
+    * warnings naming the parcel (``parcel_id``/``parcel_ids`` or the message);
+    * the match report's entry for the parcel's row: an owner linked by name,
+      branch or similarity, or not linked at all, is for a person to confirm;
+    * a rejected duplicate of the parcel (a row with the same parcel id whose
+      contents differ): its rejection names the row that was kept.
+
+    Built in one pass over the log instead of one scan per parcel.
+    """
+    z = 0 if language == "zh" else 1
     log = result.quality
     by_row: dict[tuple[str, int], list[str]] = {}
+
+    def add(key: tuple[str, int], note: str) -> None:
+        notes = by_row.setdefault(key, [])
+        if note not in notes:
+            notes.append(note)
+
     rec = log.inputs.get("parcels")
     if rec is not None:
         for r in rec.repairs:
-            by_row.setdefault((str(r["file"]), int(r["row"])), []).append(str(r["repair"]))
+            with contextlib.suppress(KeyError, TypeError, ValueError):
+                add((str(r["file"]), int(r["row"])), str(r["repair"]))
+        for r in rec.rejected:
+            if r.get("column") != "parcel_id" or r.get("file") is None:
+                continue
+            reason = str(r.get("reason", ""))
+            kept = _KEPT_ROW.search(reason)
+            if kept and ("重复" in reason or "duplicate" in reason.lower()):
+                prefix = (
+                    f"同一宗地代码的第{r.get('row')}行内容不一致,已剔除: "
+                    if z == 0
+                    else f"row {r.get('row')} with this parcel id differs and was rejected: "
+                )
+                add((str(r["file"]), int(kept.group(1) or kept.group(2))), prefix + reason)
+    for m in getattr(log, "matches", []) or []:
+        if m.get("source") == "parcels" and m.get("source_file") is not None:
+            with contextlib.suppress(TypeError, ValueError):
+                add((str(m["source_file"]), int(m["source_row"])), _match_note(m, z))
     by_id: dict[str, list[str]] = {}
     ids = set(parcels["parcel_id"].astype(str))
     for w in log.warnings:
         msg = str(w.get("message", ""))
         if w.get("file") is not None and w.get("row") is not None:
             with contextlib.suppress(TypeError, ValueError):  # a row that is not a number
-                by_row.setdefault((str(w["file"]), int(w["row"])), []).append(msg)
+                add((str(w["file"]), int(w["row"])), msg)
         text = " ".join(str(w.get(k, "")) for k in ("parcel_id", "parcel_ids")) + " " + msg
         named = ids.intersection(re.split(r"[\s,，;；、:：()（）\[\]{}'\"<>/|=]+", text))
         for pid in named:
@@ -398,6 +484,47 @@ def _park_frame(result: Any, parcels: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(cols, index=parcels.index)
 
 
+def raster_columns(result: Any, parcels: pd.DataFrame) -> list[str]:
+    """The per-parcel raster value columns present (DOMAIN §7): configured rasters first."""
+    from landclear.raster import EVIDENCE_COLUMNS
+
+    names = list(getattr(result.project, "rasters", None) or {})
+    cols = [EVIDENCE_COLUMNS.get(n, f"{n}_mean") for n in names]
+    cols += [c for c in EVIDENCE_COLUMNS.values() if c not in cols]
+    return [c for c in cols if c in parcels.columns]
+
+
+def evidence_text(result: Any, parcels: pd.DataFrame, language: str = "zh") -> pd.Series:
+    """The remote-sensing line of each parcel: flags, their reason, then the raster values.
+
+    ``None`` for every parcel when the run has no raster values (the section is
+    then left out); "无异常" (no flag) before the values when no check fired.
+
+    Example
+    -------
+    >>> evidence_text(result, result.parcels.head(1)).iloc[0]  # doctest: +SKIP
+    '无异常；建成覆盖率 77.9 %'
+    """
+    cols = raster_columns(result, parcels)
+    if not cols:
+        return pd.Series([None] * len(parcels), index=parcels.index, dtype=object)
+    flags = fmt_text(_col(parcels, "evidence_flags"))
+    reason = fmt_text(_col(parcels, "evidence_reason"))
+    none = "无异常" if language == "zh" else "no flag"
+    lead = flags.where(flags != "", reason.where(reason != "", none))
+    with_reason = (flags != "") & (reason != "") & (reason != flags)
+    lead = lead.where(~with_reason, flags + "（" + reason + "）")
+    parts = [lead]
+    for col in cols:
+        value = fmt_pct(parcels[col]) if col.endswith("_frac") else fmt_num(parcels[col])
+        shown = _num(parcels[col]).notna()
+        parts.append(("；" + label(col, language) + " " + value).where(shown, ""))
+    text = parts[0].astype(str)
+    for part in parts[1:]:
+        text = text + part.astype(str)
+    return text.astype(object)
+
+
 def build_contexts(result: Any, parcels: pd.DataFrame) -> list[dict[str, Any]]:
     """One rendering context per parcel row of ``parcels`` (a subset of result.parcels).
 
@@ -425,7 +552,7 @@ def build_contexts(result: Any, parcels: pd.DataFrame) -> list[dict[str, Any]]:
     p = parcels
     ent = _enterprise_frame(result, p)
     park = _park_frame(result, p)
-    notes = _quality_index(result, p)
+    notes = _quality_index(result, p, lang)
 
     name = fmt_text(ent["name"])
     owner = fmt_text(_col(p, "owner_name"))
@@ -492,13 +619,7 @@ def build_contexts(result: Any, parcels: pd.DataFrame) -> list[dict[str, Any]]:
         "lists": fmt_num(_col(p, "lists"), 0),
         "park": fmt_text(_col(p, "park")),
         "county": fmt_text(_col(p, "county")),
-        "evidence": fmt_text(
-            _col(p, "evidence_reason")
-            if "evidence_reason" in p.columns
-            else _col(p, "evidence_flags")
-        ),
-        "built_up": fmt_pct(_col(p, "built_up_frac")),
-        "has_built_up": _num(_col(p, "built_up_frac")).notna(),
+        "evidence": evidence_text(result, p, lang),
     }
     per_mu = {}
     for key, ind in PER_MU:
@@ -509,7 +630,6 @@ def build_contexts(result: Any, parcels: pd.DataFrame) -> list[dict[str, Any]]:
             fmt_num(tv),
             fmt_bool((ev >= tv).astype("boolean").where(ev.notna() & tv.notna()), lang),
         )
-    has_evidence = "evidence_flags" in p.columns or "built_up_frac" in p.columns
     header_const = {"as_of": result.project.as_of.isoformat(), "city": result.project.city}
     list_names = {k: v[z] for k, v in LIST_NAMES.items()}
     yes, no = UI[lang]["yes"], UI[lang]["no"]
@@ -589,12 +709,6 @@ def build_contexts(result: Any, parcels: pd.DataFrame) -> list[dict[str, Any]]:
             "delay_cause": c["delay_cause"],
         }
         per_mu_rows = [[lab(ind), *(col[i] for col in pmu[key])] for key, ind in PER_MU]
-        evidence = None
-        if has_evidence:
-            parts = [c["evidence"]] if c["evidence"] else []
-            if c["has_built_up"]:
-                parts.append(f"{lab('built_up_frac')} {c['built_up']}")
-            evidence = "；".join(parts) or ("无异常" if lang == "zh" else "no flag")
         contexts.append(
             {
                 "language": lang,
@@ -620,7 +734,7 @@ def build_contexts(result: Any, parcels: pd.DataFrame) -> list[dict[str, Any]]:
                     "priority": c["priority"],
                 },
                 "quality": notes.get(pid, []),
-                "evidence": evidence,
+                "evidence": c["evidence"],
             }
         )
     return contexts

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -126,3 +128,78 @@ def test_neighbourhood_slices(sample_result):
         near = set(m.loc[m.distance(target.centroid) < 400, "parcel_id"])
         assert near <= set(hood["parcel_id"])
         assert len(park) >= 1 and np.all(~park.is_empty)
+
+
+def test_alternatives_with_a_bar(sample_result):
+    """``lists>=1|idle|grade=D``: any of the terms (OR); several selectors still AND."""
+    p = sample_result.parcels
+    want = (p["lists"] >= 1) | p["idle"] | (p["grade"] == "D")
+    got = select_mask(p, "lists>=1|idle|grade=D")
+    assert got.tolist() == want.tolist() and got.sum() > (p["lists"] >= 1).sum()
+    both = select_mask(p, ["idle|grade=D", "lists>=1"])
+    assert both.tolist() == ((p["idle"] | (p["grade"] == "D")) & (p["lists"] >= 1)).tolist()
+    for bad in ("lists>=1|", "|idle", "idle||grade=D", "idle|lsts>=1"):
+        with pytest.raises(SelectorError):
+            select_mask(p, bad)
+
+
+def test_match_to_confirm_is_a_note_of_the_parcel(sample_result):
+    """An owner linked to an enterprise by name (not by credit code) is a note on its file."""
+    matches = [m for m in sample_result.quality.matches if m["source"] == "parcels"]
+    assert matches, "the sample plants parcels whose owner is matched by name"
+    p = sample_result.parcels
+    keys = p["source_file"].astype(str) + "#" + p["source_row"].astype("Int64").astype(str)
+    for m in matches[:5]:
+        row = p[keys == f"{m['source_file']}#{m['source_row']}"]
+        assert len(row) == 1
+        notes = build_contexts(sample_result, row)[0]["quality"]
+        note = next(n for n in notes if n.startswith("企业匹配待确认"))
+        assert m["record_name"] in note and "按名称匹配" in note
+
+
+def test_rejected_duplicate_row_is_a_note_of_the_kept_parcel(sample_result):
+    """A second row with the same parcel id but other contents was dropped: say so."""
+    rejected = [
+        r
+        for r in sample_result.quality.inputs["parcels"].rejected
+        if r["column"] == "parcel_id" and "重复" in r["reason"]
+    ]
+    assert rejected, "the sample plants a conflicting duplicate parcel"
+    r = rejected[0]
+    kept_row = int(re.search(r"第(\d+)行", r["reason"]).group(1))
+    p = sample_result.parcels
+    kept = p[(p["source_file"] == r["file"]) & (p["source_row"] == kept_row)]
+    assert len(kept) == 1
+    notes = build_contexts(sample_result, kept)[0]["quality"]
+    assert any(f"第{r['row']}行" in n and "已剔除" in n for n in notes), notes
+    # Other parcels do not get it.
+    other = p[p["lists"] >= 1].head(5)
+    assert not any(
+        "已剔除" in n for c in build_contexts(sample_result, other) for n in c["quality"]
+    )
+
+
+def test_evidence_line_names_the_flag_its_reason_and_the_value(sample_result):
+    p = sample_result.parcels
+    flagged = p[p["evidence_flags"].astype(str) != ""].iloc[[0]]
+    line = build_contexts(sample_result, flagged)[0]["evidence"]
+    assert line.startswith(flagged["evidence_flags"].iloc[0])
+    assert flagged["evidence_reason"].iloc[0] in line
+    assert line.endswith(f"建成覆盖率 {flagged['built_up_frac'].iloc[0] * 100:,.1f} %")
+    quiet = p[(p["evidence_flags"].astype(str) == "") & p["built_up_frac"].notna()].iloc[[0]]
+    assert build_contexts(sample_result, quiet)[0]["evidence"].startswith("无异常；建成覆盖率")
+
+
+def test_no_raster_no_evidence_section(sample_result):
+    """Without raster values the file says nothing about remote sensing (not "no flag")."""
+    import dataclasses
+
+    from landclear.reports.render import make_environment, render_parcel_html
+
+    raster_cols = ["built_up_frac", "built_up_frac_coverage"]
+    parcels = sample_result.parcels.drop(columns=raster_cols)
+    project = dataclasses.replace(sample_result.project, rasters={})
+    bare = dataclasses.replace(sample_result, parcels=parcels, project=project)
+    ctx = build_contexts(bare, parcels[parcels["lists"] >= 1].head(1))[0]
+    assert ctx["evidence"] is None
+    assert "遥感核查" not in render_parcel_html(make_environment(), ctx, "")
