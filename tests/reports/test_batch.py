@@ -18,6 +18,7 @@ from pypdf import PdfReader
 from landclear.reports import render_parcel_reports
 
 EVIL = "<img src=x onerror=alert(1)>${alert(2)}"
+SCRIPT = "<script>alert('一地一档')</script>宁夏某某有限公司"
 
 
 def _pdftotext(path: Path) -> str:
@@ -53,6 +54,7 @@ def test_pdf_text_layer_has_name_and_action(sample_result, batch, batch_dir):
         assert "一地一档" in text and row.parcel_id in text
         pypdf_text = _squash("".join(pg.extract_text() for pg in PdfReader(pdf).pages))
         assert _squash(str(name)) in pypdf_text
+        assert _squash(parcel["action"]) in pypdf_text
 
 
 def test_pdf_fonts_embedded_cjk_and_no_type3(batch, batch_dir):
@@ -79,6 +81,12 @@ def _embedded_cmaps(pdf: Path) -> list[dict[int, str]]:
             data = (desc.get("/FontFile3") or desc.get("/FontFile2")).get_object().get_data()
             cmaps.append(TTFont(io.BytesIO(data)).getBestCmap() or {})
     return cmaps
+
+
+def test_no_pdf_draws_a_missing_glyph(batch, batch_dir, no_tofu):
+    """Every glyph of every file exists in its embedded font, looked up as viewers do."""
+    for rel in batch.table["pdf"]:
+        no_tofu(batch_dir / rel)
 
 
 def test_no_missing_glyph_for_the_enterprise_name(sample_result, batch, batch_dir):
@@ -182,6 +190,28 @@ def test_hostile_ids_stay_inside_and_text_stays_text(sample_result, tmp_path):
     assert _squash(EVIL) in pdf_text
 
 
+def test_enterprise_name_with_script_stays_text(sample_result, tmp_path, no_tofu):
+    """A ledger name holding <script> is printed as text in the HTML, the index and the PDF."""
+    p = sample_result.parcels
+    row = p[(p["lists"] >= 1) & p["enterprise_id"].notna()].iloc[0]
+    ents = sample_result.enterprises.copy()
+    ents.loc[ents["enterprise_id"] == row["enterprise_id"], "name"] = SCRIPT
+    parcels = p.copy()
+    parcels.loc[parcels["parcel_id"] == row["parcel_id"], "owner_name"] = SCRIPT
+    hostile = dataclasses.replace(sample_result, enterprises=ents, parcels=parcels)
+    idx = render_parcel_reports(
+        hostile, tmp_path, parcel_ids=[row["parcel_id"]], workers=1, progress=False
+    )
+    html = (tmp_path / idx.table["html"].iloc[0]).read_text("utf-8")
+    index = idx.index_html.read_text("utf-8")
+    for text in (html, index):
+        assert "<script>" not in text
+        assert "&lt;script&gt;alert(&#39;一地一档&#39;)&lt;/script&gt;" in text
+    pdf = tmp_path / idx.table["pdf"].iloc[0]
+    assert _squash(SCRIPT) in _squash(_pdftotext(pdf))
+    no_tofu(pdf)
+
+
 @pytest.mark.browser
 def test_index_and_file_render_inert_in_chromium(sample_result, tmp_path, browser):
 
@@ -253,3 +283,69 @@ def test_cli_report(tmp_path):
     )
     assert bad.exit_code == 2 and "lists" in bad.output
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_cli_report_park_and_selectors(sample_result, tmp_path):
+    """`--park` and repeated `--where` (AND), with `|` alternatives (OR), as pandas says."""
+    import click
+    from click.testing import CliRunner
+
+    from landclear.reports import register_cli
+
+    root = Path(__file__).resolve().parents[2]
+
+    @click.group()
+    def main() -> None:
+        pass
+
+    register_cli(main)
+    park = "平罗工业园区"
+    args = ["report", str(root / "shapefiles" / "project.toml"), "--out", str(tmp_path)]
+    args += ["--park", park, "--where", "idle|grade=D", "--where", "lists>=1"]
+    res = CliRunner().invoke(main, [*args, "--no-pdf", "--workers", "2"])
+    assert res.exit_code == 0, res.output
+    p = sample_result.parcels
+    want = p[(p["park"] == park) & (p["idle"] | (p["grade"] == "D")) & (p["lists"] >= 1)]
+    assert 0 < len(want) < int((p["lists"] >= 1).sum())
+    ws = openpyxl.load_workbook(tmp_path / "index.xlsx").worksheets[0]
+    got = {row[0] for row in ws.iter_rows(min_row=2, values_only=True)}
+    assert got == set(want["parcel_id"])
+    html_files = {f.stem for f in (tmp_path / "parcels").glob("*.html")}
+    assert html_files == set(want["parcel_id"])  # clean ids keep their name
+
+
+def test_locator_map_shows_parcel_neighbours_park_scale_and_north(sample_result, batch, batch_dir):
+    """What the file's map draws: the parcel in red among grey neighbours, the park's
+    outline, a scale bar and a north arrow; and the PNG in the file shows them."""
+    import numpy as np
+    from matplotlib.colors import to_hex
+    from matplotlib.image import imread
+
+    from landclear.reports import locator
+    from landclear.reports.parcel import map_geometries
+
+    p = sample_result.parcels
+    row = p[(p["lists"] >= 1) & p["park"].notna()].iloc[[0]]
+    pid = row["parcel_id"].iloc[0]
+    ((hood, park),) = map_geometries(sample_result, row)
+    assert len(hood) > 3 and len(park) >= 1  # neighbours and the park outline reach the map
+    png = locator.locator_png(hood, pid, park)
+    _, ax = locator._figure(locator.SIZE_MM / 25.4)
+    faces = {to_hex(c) for coll in ax.collections for c in np.atleast_2d(coll.get_facecolor())}
+    assert {"#d7191c", "#d9d9d9", "#eef4fb"} <= faces, faces  # parcel, neighbours, park
+    texts = [t.get_text() for t in ax.texts]
+    assert any(re.fullmatch(r"[\d.]+ (米|千米)", t) for t in texts), texts  # scale bar
+    assert "北" in texts  # north arrow label
+    assert any(type(t).__name__ == "Annotation" for t in ax.texts)  # the arrow itself
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert {"本宗地", "周边宗地", "园区边界"} <= set(legend)
+    # The PNG written into the batch: the highlighted parcel sits in the middle.
+    stem = batch.table.set_index("parcel_id").loc[pid, "file"]
+    img = imread(batch_dir / "parcels" / f"{stem}.png")[..., :3]
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    h, w = img.shape[:2]
+    red = (img[..., 0] > 0.7) & (img[..., 1] < 0.3) & (img[..., 2] < 0.3)
+    assert red[h // 2 - 10 : h // 2 + 10, w // 2 - 10 : w // 2 + 10].any()
+    assert red.mean() > 0.005
+    grey = (np.abs(img - 0xD9 / 255).max(axis=2) < 0.02).mean()
+    assert grey > 0.02  # neighbours cover part of the picture

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import re
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +19,13 @@ from landclear.reports.render import (
 )
 
 EVIL = "<script>alert(1)</script><img src=x onerror=alert(2)>${alert(3)}"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _pdftotext(path: Path) -> str:
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def _context(result):
@@ -137,3 +148,106 @@ def test_missing_glyph_check_sees_tofu_and_bad_cids(tmp_path, monkeypatch):
     packed = render.subset_font(render.text_charset([SAMPLE_TEXT]), cache_dir=tmp_path / "bad")
     render.html_to_pdf(html, tmp_path / "packed.pdf", tmp_path, font_file=str(packed))
     assert missing_glyphs(tmp_path / "packed.pdf")
+
+
+@pytest.fixture
+def no_cjk_font(monkeypatch):
+    """A machine without any CJK font: nothing at the known paths, nothing in a font search."""
+    import landclear.fonts as fonts
+
+    monkeypatch.delenv("LANDCLEAR_CJK_FONT", raising=False)
+    monkeypatch.setattr(fonts, "_CANDIDATES", ())
+    monkeypatch.setattr(fonts.glob, "glob", lambda *a, **k: [])
+    fonts.cjk_font_path.cache_clear()
+    yield
+    fonts.cjk_font_path.cache_clear()
+
+
+def test_no_cjk_font_installed_is_a_clear_error(sample_result, tmp_path, no_cjk_font):
+    import click
+    from click.testing import CliRunner
+
+    from landclear.errors import FontError
+    from landclear.reports import register_cli, render_parcel_reports
+    from landclear.reports.bulletin import write_bulletin
+
+    with pytest.raises(FontError, match="fonts-noto-cjk") as err:
+        render_parcel_reports(
+            sample_result, tmp_path / "out", where="lists>=3", progress=False, workers=1
+        )
+    assert "LANDCLEAR_CJK_FONT" in str(err.value)
+    assert not list(tmp_path.rglob("*.pdf"))  # nothing half-made
+    with pytest.raises(FontError, match="fonts-noto-cjk"):
+        write_bulletin(sample_result, tmp_path / "bulletin", store=tmp_path / "none.sqlite")
+    assert not list(tmp_path.rglob("*.pdf"))
+
+    @click.group()
+    def main() -> None:
+        pass
+
+    register_cli(main)
+    project = str(ROOT / "shapefiles" / "project.toml")
+    res = CliRunner().invoke(main, ["report", project, "--out", str(tmp_path / "cli")])
+    assert res.exit_code == 2
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "fonts-noto-cjk" in lines[0], res.output
+
+
+TEMPLATE = """<!DOCTYPE html><html><head><meta charset="utf-8">
+<style>{% include "style.css" %}</style></head><body>
+<h1>自定义档案 {{ header.parcel_id }}</h1><p>{{ header.enterprise }}</p>
+<p>{{ action.action }}</p></body></html>
+"""
+
+
+def test_templates_from_the_project_file(tmp_path):
+    """``[reports] templates`` of the project file replaces the shipped templates, in the
+    worker processes and the PDFs too, for parcel files, index, stylesheet and bulletin."""
+    import tomllib
+
+    from landclear.analysis import run
+    from landclear.reports import render_parcel_reports
+    from landclear.reports.bulletin import write_bulletin
+
+    work = tmp_path / "sample"
+    shutil.copytree(
+        ROOT / "shapefiles",
+        work,
+        ignore=shutil.ignore_patterns("*.sqlite*", "__pycache__", "make_sample.py"),
+    )
+    tpl = work / "my_templates"
+    tpl.mkdir()
+    (tpl / "parcel.html.j2").write_text(TEMPLATE, "utf-8")
+    (tpl / "style.css").write_text("h1 { color: #123456; } /* 自定义样式 */\n", "utf-8")
+    (tpl / "bulletin.html.j2").write_text(
+        "<html><body><h1>自定义通报 {{ title }}</h1>"
+        "{% for c in cards %}<p>{{ c.key }} {{ c.value }}</p>{% endfor %}</body></html>",
+        "utf-8",
+    )
+    text = (work / "project.toml").read_text("utf-8")
+    (work / "project.toml").write_text(text + '\n[reports]\ntemplates = "my_templates"\n', "utf-8")
+    assert tomllib.loads((work / "project.toml").read_text("utf-8"))["reports"]
+    result = run(work / "project.toml")
+    p = result.parcels
+    ids = p.loc[p["lists"] >= 1, "parcel_id"].head(3).tolist()
+    idx = render_parcel_reports(result, tmp_path / "out", parcel_ids=ids, workers=2, progress=False)
+    assert idx.rendered == 3
+    for row in idx.table.itertuples():  # three files
+        html = (tmp_path / "out" / row.html).read_text("utf-8")
+        assert f"自定义档案 {row.parcel_id}" in html and "#123456" in html
+        assert "@page" not in html  # the user's style.css replaced the shipped one
+        pdf_text = re.sub(r"\s+", "", _pdftotext(tmp_path / "out" / row.pdf))
+        assert f"自定义档案{row.parcel_id}" in pdf_text
+    # The bulletin template comes from the same folder.
+    written = write_bulletin(result, tmp_path / "b", store=tmp_path / "none.sqlite", pdf=False)
+    assert "自定义通报 石嘴山市" in written["html"].read_text("utf-8")
+    # Editing a template re-renders the files made with it, and only those.
+    again = render_parcel_reports(
+        result, tmp_path / "out", parcel_ids=ids, workers=2, progress=False
+    )
+    assert again.rendered == 0
+    (tpl / "style.css").write_text("h1 { color: #654321; }\n", "utf-8")
+    third = render_parcel_reports(
+        result, tmp_path / "out", parcel_ids=ids, workers=2, progress=False
+    )
+    assert third.rendered == 3
