@@ -38,6 +38,8 @@ import difflib
 import html
 import math
 import re
+import sys
+import types
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,6 +116,8 @@ SCENARIO_LABELS: dict[str, tuple[str, str]] = {
     "all_pass_after": ("情景三项全部达标", "All met after"),
     "enterprise_fully_cleared": ("企业整体腾退", "Enterprise fully cleared"),
     "counts_for_progress": ("计入4000亩进度", "Counts toward the mu target"),
+    "progress_mu": ("计入4000亩进度面积(亩)", "Mu counted toward 4000"),
+    "progress_enterprises": ("计入80家进度企业数", "Enterprises counted toward 80"),
     "scenario": ("情景", "Scenario"),
     "figures_investment": ("扣减投资(万元)", "Investment removed"),
     "figures_output": ("扣减产值(万元)", "Output removed"),
@@ -580,6 +584,90 @@ def _after(
     return after, relet_mu
 
 
+def _flag(frame: pd.DataFrame, name: str) -> pd.Series:
+    if name not in frame:
+        return pd.Series(False, index=frame.index)
+    return frame[name].astype("boolean").fillna(False).astype(bool)
+
+
+def _progress_effect(result: Result, mask: pd.Series) -> dict[str, Any]:
+    """What clearing ``mask`` adds to the 80 / 4000 progress, counted as ``landclear.progress``.
+
+    DOMAIN §5.9 as :func:`landclear.progress.compute_progress` applies it:
+    an enterprise counts once, when a disposal of it completes (here: when
+    any of its parcels is cleared), keyed like the disposal ledger
+    (:func:`landclear.progress.enterprise_keys`); land counts by the mu of
+    cleared parcels that are idle, low-efficiency or of a long-stopped
+    enterprise. Enterprises and parcels the ledger already counts as
+    cleared on ``as_of`` are not counted again.
+
+    Returns
+    -------
+    dict
+        ``progress_mu_added``, ``progress_enterprises_added``,
+        ``long_stopped_added`` (of those, long-stopped), the progress
+        ``..._before`` / ``..._after`` when the run has one, and the
+        per-parcel ``counts`` mask and ``stopped_ids`` (popped by the caller).
+    """
+    from landclear.progress import enterprise_keys
+
+    parcels = result.parcels
+    progress = (getattr(result, "extras", None) or {}).get("progress")
+    disposals = getattr(progress, "disposals", None)
+    done_parcels: set[str] = set()
+    done_keys: set[str] = set()
+    if isinstance(disposals, pd.DataFrame) and len(disposals) and "done" in disposals:
+        done = disposals[disposals["done"].astype(bool)]
+        done_keys = set(done["ent_key"].dropna().astype(str)) if "ent_key" in done else set()
+        if "parcel_id" in done:
+            done_parcels = set(done["parcel_id"].dropna().astype(str))
+    pid = parcels["parcel_id"].astype("string")
+    already = _flag(parcels, "cleared") | pid.isin(done_parcels).fillna(False).astype(bool)
+    qualifies = _flag(parcels, "idle") | _flag(parcels, "low_efficiency")
+    qualifies |= _flag(parcels, "stopped_2y")
+    counts = mask & qualifies & ~already
+
+    owners = pd.DataFrame(
+        {
+            "parcel_id": pid,
+            "credit_code": parcels.get("credit_code", pd.Series(pd.NA, index=parcels.index)),
+            "name": parcels.get("owner_name", pd.Series(pd.NA, index=parcels.index)),
+        },
+        index=parcels.index,
+    )
+    key = enterprise_keys(owners[mask], parcels)
+    stopped = _flag(parcels, "stopped_2y")[mask]
+    new_keys = set(key.dropna().astype(str)) - done_keys
+    fresh = key.where(key.isin(list(new_keys)))  # per cleared parcel: its key if newly counted
+    stopped_keys = set(key[stopped].dropna().astype(str))
+    eid = (
+        parcels["enterprise_id"]
+        if "enterprise_id" in parcels
+        else pd.Series(pd.NA, index=parcels.index)
+    )
+    stopped_ids = set(eid[_flag(parcels, "stopped_2y") & eid.notna()])
+    out: dict[str, Any] = {
+        "progress_mu_added": float(
+            pd.to_numeric(parcels["area_mu"], errors="coerce").fillna(0.0)[counts].sum()
+        ),
+        "progress_enterprises_added": len(new_keys),
+        "long_stopped_added": len(new_keys & stopped_keys),
+        "progress_enterprises_before": None,
+        "progress_enterprises_after": None,
+        "progress_mu_before": None,
+        "progress_mu_after": None,
+    }
+    if progress is not None:
+        out["progress_enterprises_before"] = int(progress.cleared_enterprises)
+        out["progress_enterprises_after"] = int(progress.cleared_enterprises) + len(new_keys)
+        out["progress_mu_before"] = float(progress.cleared_mu)
+        out["progress_mu_after"] = float(progress.cleared_mu) + out["progress_mu_added"]
+    out["counts"] = counts
+    out["new_keys"] = fresh
+    out["stopped_ids"] = stopped_ids
+    return out
+
+
 # --------------------------------------------------------------------------- result object
 @dataclass
 class ScenarioResult:
@@ -622,12 +710,12 @@ class ScenarioResult:
         return rows.iloc[0]
 
     def sheets(self) -> list[tuple[str, pd.DataFrame]]:
-        """Workbook sheets (translated headers): the park table and the cleared parcels.
+        """Workbook sheets (translated headers): parks, cleared parcels, 80 / 4000 progress.
 
         Example
         -------
         >>> [n for n, _ in scenario(result, "idle").sheets()]  # doctest: +SKIP
-        ['情景-idle-园区', '情景-idle-宗地']
+        ['情景-idle-园区', '情景-idle-宗地', '情景-idle-进度']
         """
         zh = self.language == "zh"
         base = sheet_name(("情景-" if zh else "Scenario-") + self.name, 24)
@@ -638,7 +726,42 @@ class ScenarioResult:
                 f"{base}-{'宗地' if zh else 'parcels'}",
                 _translate(pd.DataFrame(self.cleared[cols]), self.language),
             ),
+            (f"{base}-{'进度' if zh else 'progress'}", self.progress_table()),
         ]
+
+    def progress_table(self) -> pd.DataFrame:
+        """What the scenario adds to the 80 enterprises / 4000 mu targets (two rows).
+
+        Example
+        -------
+        >>> scenario(result, "recommended").progress_table()  # doctest: +SKIP
+        """
+        s, zh = self.summary, self.language == "zh"
+        rows = [
+            (
+                "企业(家)" if zh else "Enterprises",
+                s["target_enterprises"],
+                s["progress_enterprises_before"],
+                s["progress_enterprises_added"],
+                s["progress_enterprises_after"],
+            ),
+            (
+                "面积(亩)" if zh else "Mu",
+                s["target_mu"],
+                s["progress_mu_before"],
+                s["progress_mu_added"],
+                s["progress_mu_after"],
+            ),
+        ]
+        head = (
+            ("指标", "目标", "现状进度", "情景新增", "情景后进度")
+            if zh
+            else ("Measure", "Target", "Progress now", "Added", "Progress after")
+        )
+        df = pd.DataFrame(rows, columns=list(head))
+        after, target = df[head[4]].astype("float64"), df[head[1]].astype("float64")
+        df["完成率" if zh else "Share of target"] = (after / target).round(4)
+        return df
 
     def map_layer(self) -> gpd.GeoDataFrame:
         """The cleared parcels for the maps (EPSG:4490; text columns untrusted: escape them)."""
@@ -663,11 +786,17 @@ class ScenarioResult:
         body = self.bulletin_table().to_html(
             index=False, escape=True, na_rep="", float_format=lambda v: f"{v:,.2f}"
         )
-        prog = (
-            f"<p>计入进度 adds to progress: {s['progress_mu_added']:,.1f} / "
-            f"{s['target_mu']:,.0f} 亩, 长期停产企业 {s['progress_enterprises_added']} / "
-            f"{s['target_enterprises']} 家</p>"
+        added = (
+            f"<p>计入进度 adds to progress: +{s['progress_mu_added']:,.1f} 亩"
+            f" / 目标 {s['target_mu']:,.0f} 亩, +{s['progress_enterprises_added']} 家企业"
+            f"(其中长期停产 {s['long_stopped_added']} 家) / 目标 {s['target_enterprises']} 家"
         )
+        if s.get("progress_mu_after") is not None:
+            added += (
+                f"; 进度 {s['progress_mu_before']:,.1f} → {s['progress_mu_after']:,.1f} 亩,"
+                f" {s['progress_enterprises_before']} → {s['progress_enterprises_after']} 家"
+            )
+        prog = added + "</p>"
         return f"<div>{head}{body}{prog}</div>"
 
 
@@ -814,26 +943,20 @@ def scenario(
     order += ["all_pass_before", "all_pass_after"]
     table = table[order]
 
-    # Progress (DOMAIN §5.9): idle/low-efficiency mu, long-stopped enterprises fully cleared;
-    # parcels already marked cleared by the disposal ledger are not counted twice.
-    flag = pd.Series(False, index=parcels.index)
-    for col in ("idle", "low_efficiency"):
-        if col in parcels:
-            flag |= parcels[col].astype("boolean").fillna(False).astype(bool)
-    done = (
-        parcels["cleared"].astype("boolean").fillna(False).astype(bool)
-        if "cleared" in parcels
-        else pd.Series(False, index=parcels.index)
+    # Progress (DOMAIN §5.9, counted as landclear.progress counts it).
+    prog = _progress_effect(result, mask)
+    counts = prog.pop("counts")
+    fresh = prog.pop("new_keys")
+    stopped_ids = prog.pop("stopped_ids")
+    prog_mu = land["area_mu"][counts].groupby(by_park[counts]).sum()
+    prog_ent = fresh.groupby(by_park[fresh.index]).nunique()
+    at = table.columns.get_loc("enterprises_partly") + 1
+    table.insert(at, "progress_mu", table["park"].map(prog_mu).fillna(0.0))
+    table.insert(
+        at + 1, "progress_enterprises", table["park"].map(prog_ent).fillna(0).astype("int64")
     )
-    counts = mask & flag & ~done
-    stopped = (
-        parcels["stopped_2y"].astype("boolean").fillna(False).astype(bool)
-        if "stopped_2y" in parcels
-        else pd.Series(False, index=parcels.index)
-    )
-    stopped_ids = set(eid[has_ent & stopped])
-    done_ids = set(done[has_ent].groupby(eid[has_ent]).all().pipe(lambda s: s[s].index))
-    new_stopped = (full_ids & stopped_ids) - done_ids
+    table.loc[city, "progress_mu"] = float(land["area_mu"][counts & in_parks].sum())
+    table.loc[city, "progress_enterprises"] = int(fresh[in_parks[fresh.index]].nunique())
 
     keep_cols = [
         c
@@ -889,8 +1012,7 @@ def scenario(
         "enterprises_cleared": len(full_ids),
         "enterprises_partly_cleared": len(part_ids),
         "long_stopped_cleared": len(full_ids & stopped_ids),
-        "progress_mu_added": float(land["area_mu"][counts].sum()),
-        "progress_enterprises_added": len(new_stopped),
+        **prog,
         "target_mu": float(proj_targets.mu),
         "target_enterprises": int(proj_targets.enterprises),
         "parks_meeting_before": int(table.loc[~city, "all_pass_before"].fillna(False).sum()),
@@ -1139,3 +1261,20 @@ def register_cli(main: click.Group) -> None:
             click.echo(json.dumps(obj.summary, ensure_ascii=False, default=str))
         for kind, path in written.items():
             click.echo(f"写出 wrote {kind}: {path}")
+
+
+class _CallableModule(types.ModuleType):
+    """This module, callable as :func:`scenario`.
+
+    ``landclear.scenario`` names both this module and its main function: the
+    package re-exports the function, but importing the module (as the
+    pipeline does for ``[scenarios.NAME]``) rebinds the package attribute to
+    the module. Calling the module calls the function, so
+    ``landclear.scenario(result, clear=...)`` works either way.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> ScenarioResult:
+        return scenario(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -5,10 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import os
+import types
 from pathlib import Path
 
-import click
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -26,7 +25,6 @@ from landclear.scenario import (
     SelectorError,
     parcel_contributions,
     parse_relet,
-    register_cli,
     run_named,
     safe_file_stem,
     scenario,
@@ -168,7 +166,11 @@ def test_clear_whole_enterprise(three):
     # progress: p1 is idle (10 mu), E1 long-stopped and fully cleared
     assert s.summary["progress_mu_added"] == 10.0
     assert s.summary["progress_enterprises_added"] == 1
-    assert s.summary["long_stopped_cleared"] == 1
+    assert s.summary["long_stopped_cleared"] == 1 and s.summary["long_stopped_added"] == 1
+    assert jia["progress_mu"] == 10.0 and jia["progress_enterprises"] == 1
+    assert row(s, "乙")["progress_mu"] == 0.0
+    assert row(s, "全市")["progress_enterprises"] == 1
+    assert s.summary["progress_mu_before"] is None  # this hand-made Result has no progress
     assert s.summary["enterprises_cleared"] == 1 and s.summary["enterprises_partly_cleared"] == 0
     assert s.summary["parks_meeting_before"] == 1 and s.summary["parks_meeting_after"] == 2
 
@@ -184,8 +186,12 @@ def test_enterprise_with_two_parcels_one_cleared(three):
         jia["tax_per_mu_after"],
     ] == pytest.approx([175.0, 147.5, 7.25])
     assert jia["enterprises_cleared"] == 0 and jia["enterprises_partly"] == 1
-    assert s.summary["progress_mu_added"] == 0.0  # p2 is neither idle nor low-efficiency
-    assert s.summary["progress_enterprises_added"] == 0
+    # p2 is neither idle, low-efficiency nor long-stopped: its mu does not count; but E2 has
+    # a disposal completed, so it counts once among the cleared enterprises (DOMAIN §5.9, as
+    # landclear.progress counts them) — and it is not long-stopped.
+    assert s.summary["progress_mu_added"] == 0.0
+    assert s.summary["progress_enterprises_added"] == 1
+    assert s.summary["long_stopped_added"] == 0
     # what the cleared parcel took away: 40 % of E2
     cl = s.cleared.iloc[0]
     assert [cl["figures_investment"], cl["figures_output"], cl["figures_tax"]] == pytest.approx(
@@ -230,6 +236,40 @@ def test_relet_custom_share(three):
         True,
     ]
     assert not jia["all_pass_after"]
+
+
+def test_progress_already_counted_is_not_counted_again(three):
+    # The disposal ledger already has p1 (E1) completed: clearing p1 and p2 adds E2 only,
+    # and no mu (p1 is counted already, p2 does not qualify).
+    three.extras["progress"] = types.SimpleNamespace(
+        cleared_enterprises=5,
+        cleared_mu=100.0,
+        disposals=pd.DataFrame({"parcel_id": ["p1"], "ent_key": ["E1"], "done": [True]}),
+    )
+    s = scenario(three, ["p1", "p2"], year=2024)
+    assert s.summary["progress_mu_added"] == 0.0
+    assert s.summary["progress_enterprises_added"] == 1
+    assert (s.summary["progress_enterprises_before"], s.summary["progress_enterprises_after"]) == (
+        5,
+        6,
+    )
+    assert (s.summary["progress_mu_before"], s.summary["progress_mu_after"]) == (100.0, 100.0)
+    sheets = dict(s.sheets())
+    prog = sheets["情景-selection-进度"]
+    pd.testing.assert_frame_equal(prog, s.progress_table())
+    assert prog.iloc[:, 1:5].to_numpy().tolist() == [[80, 5, 1, 6], [4000.0, 100.0, 0.0, 100.0]]
+    assert prog["完成率"].tolist() == pytest.approx([6 / 80, 100 / 4000])
+
+
+def test_landclear_scenario_is_callable_after_the_module_is_imported(three):
+    import importlib
+
+    import landclear
+
+    importlib.import_module("landclear.scenario")  # rebinds landclear.scenario to the module
+    s = landclear.scenario(three, clear=["p1"], relet="target", year=2024)
+    assert s.table.set_index("park").loc["甲", "all_pass_after"]
+    assert landclear.plan_clearance(three, park="甲", year=2024, candidates="lists>=0").feasible
 
 
 def test_clear_whole_park_leaves_no_ratio(three):
@@ -342,7 +382,13 @@ def test_selector_ids_and_masks(table):
 def test_named_scenarios_sheets_layers_tables(three, tmp_path):
     sheets = scenario_sheets(three)
     names = [n for n, _ in sheets]
-    assert names == ["情景-clear_p1-园区", "情景-clear_p1-宗地", "方案-least", "方案-least-宗地"]
+    assert names == [
+        "情景-clear_p1-园区",
+        "情景-clear_p1-宗地",
+        "情景-clear_p1-进度",
+        "方案-least",
+        "方案-least-宗地",
+    ]
     parks = dict(sheets)["情景-clear_p1-园区"]
     assert "情景亩均税收(万元/亩)" in parks.columns and "园区" in parks.columns
     plan = dict(sheets)["方案-least"]
@@ -409,45 +455,58 @@ def test_untrusted_text_stays_text(tmp_path):
     assert safe_file_stem("..") == "scenario"
 
 
-def test_cli_scenario(tmp_path):
-    sample = ROOT / "shapefiles"
-    proj = tmp_path / "proj"
-    proj.mkdir()
-    for name in os.listdir(sample):
-        if name not in ("project.toml",):
-            (proj / name).symlink_to(sample / name)
-    text = (sample / "project.toml").read_text("utf-8")
-    text += '\n[scenarios.recommended]\nclear = "recommended"\nrelet = "target"\nyear = 2024\n'
-    (proj / "project.toml").write_text(text, "utf-8")
-    group = click.Group("landclear")
-    register_cli(group)
-    res = CliRunner().invoke(
-        group,
-        ["scenario", str(proj / "project.toml"), "recommended", "--out", str(tmp_path / "out")],
-    )
+@pytest.mark.parametrize("name", ["recommended_2024", "least_land_2024"])
+def test_cli_scenario_on_the_sample(tmp_path, name):
+    """``landclear scenario shapefiles/project.toml NAME --out DIR`` through the real CLI."""
+    import openpyxl
+
+    from landclear.cli import main
+
+    project = ROOT / "shapefiles" / "project.toml"
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["scenario", str(project), name, "--out", str(out)])
     assert res.exit_code == 0, res.output
-    assert (tmp_path / "out" / "scenario-recommended.xlsx").exists()
-    layer = gpd.read_file(tmp_path / "out" / "scenario-recommended.gpkg")
-    assert len(layer) > 0 and set(layer["action"]) <= {
-        "无偿收回",
-        "政府收储",
-        "整体腾退",
-        "搬迁入园",
-        "兼并重组",
-        "债转股",
-    }
-    res = CliRunner().invoke(group, ["scenario", str(proj / "project.toml"), "nope"])
-    assert res.exit_code == 2 and "recommended" in res.output
+    assert sorted(p.name for p in out.iterdir()) == [
+        f"scenario-{name}.geojson",
+        f"scenario-{name}.gpkg",
+        f"scenario-{name}.xlsx",
+    ]
+    summaries = [json.loads(line) for line in res.output.splitlines() if line.startswith("{")]
+    layer = gpd.read_file(out / f"scenario-{name}.gpkg", layer="proposed")
+    assert len(layer) > 0 and layer.crs is not None
+    sheets = openpyxl.load_workbook(out / f"scenario-{name}.xlsx", read_only=True).sheetnames
+    if name == "recommended_2024":
+        (summary,) = summaries
+        assert summary["parcels_cleared"] == len(layer)
+        assert set(layer["action"]) <= {
+            "无偿收回",
+            "政府收储",
+            "整体腾退",
+            "搬迁入园",
+            "兼并重组",
+            "债转股",
+        }
+        assert sheets == [f"情景-{name}-园区", f"情景-{name}-宗地", f"情景-{name}-进度"]
+    else:  # one least-land plan per park
+        assert sorted(x["park"] for x in summaries) == [
+            "平罗工业园区",
+            "石嘴山经济技术开发区",
+            "石嘴山高新技术产业开发区",
+        ]
+        assert sum(x["parcels"] for x in summaries) == len(layer)
+        assert sheets == [f"方案-{name}", f"方案-{name}-宗地"]
+
+
+def test_cli_unknown_scenario_exits_2(tmp_path):
+    from landclear.cli import main
+
+    project = ROOT / "shapefiles" / "project.toml"
+    res = CliRunner().invoke(main, ["scenario", str(project), "nope", "--out", str(tmp_path)])
+    assert res.exit_code == 2 and "recommended_2024" in res.output
+    assert list(tmp_path.iterdir()) == []
 
 
 # --------------------------------------------------------------------------- the sample
-@pytest.fixture(scope="session")
-def sample_result():
-    from landclear.analysis import run
-
-    return run(ROOT / "shapefiles" / "project.toml")
-
-
 def test_sample_recommended_disposals(sample_result):
     r = sample_result
     for relet in ("none", "target"):
@@ -488,3 +547,73 @@ def test_sample_least_land_per_park(sample_result):
         else:
             assert 0.5 < plan.best_attainment < 1.0 and not bool(prow["all_pass_after"])
         assert plan.cleared_mu <= plan.candidates_mu + 1e-9
+
+
+def test_sample_progress_added_is_what_the_progress_report_would_count(sample_result):
+    """Add the cleared parcels to the disposal ledger as completed on as_of and recompute
+    the real progress: it lands exactly on the scenario's "after" figures."""
+    import copy
+
+    from landclear.progress import compute_progress
+
+    r = sample_result
+    s = scenario(r, "recommended", relet="target", year=2024)
+    ids = s.cleared["parcel_id"].astype("string")
+    extra = pd.DataFrame(
+        {
+            "parcel_id": ids,
+            "status": "已完成",
+            "completed_on": pd.Timestamp(r.project.as_of),
+            "method": "情景",
+        }
+    )
+    ledger = copy.copy(r)
+    ledger.disposals = pd.concat([r.disposals, extra], ignore_index=True)
+    after = compute_progress(ledger)
+    assert s.summary["progress_enterprises_before"] == r.extras["progress"].cleared_enterprises
+    assert s.summary["progress_enterprises_after"] == after.cleared_enterprises
+    assert s.summary["progress_mu_after"] == pytest.approx(after.cleared_mu, rel=1e-12)
+    assert s.summary["progress_mu_added"] > 0 and s.summary["progress_enterprises_added"] > 0
+    city = row(s, "全市")
+    assert city["progress_mu"] == pytest.approx(s.summary["progress_mu_added"])
+
+
+def test_sample_each_park_in_workbook_maps_and_bulletin(sample_result):
+    """Issue 8 done-when: per park, what the recommended disposals do to the 2024 targets
+    and the least-land set, in the workbook, on the park maps and in the bulletin."""
+    from landclear.maps import park_map
+    from landclear.reports.bulletin import bulletin_context
+
+    r = sample_result
+    parks = ["平罗工业园区", "石嘴山经济技术开发区", "石嘴山高新技术产业开发区"]
+    sheets = dict(r.workbook_sheets())
+    what_if = sheets["情景-recommended_2024-园区"].set_index("园区")
+    assert list(what_if.index) == [*parks, "全市"]
+    for col in (
+        "现状亩均税收(万元/亩)",
+        "情景亩均税收(万元/亩)",
+        "情景亩均税收差距",
+        "情景三项全部达标",
+    ):
+        assert what_if[col].notna().all(), col
+    targets = what_if[["投资强度目标", "产出强度目标", "亩均税收目标"]].drop_duplicates()
+    assert targets.to_numpy().tolist() == [[185.0, 175.0, 8.0]]  # the plan's 2024 targets
+    gap = what_if["情景亩均税收(万元/亩)"] - what_if["亩均税收目标"]
+    assert what_if["情景亩均税收差距"].to_numpy() == pytest.approx(gap.to_numpy())
+    progress = sheets["情景-recommended_2024-进度"]
+    assert progress.iloc[:, 1].tolist() == [80, 4000.0]
+    plans = sheets["方案-least_land_2024"].set_index("园区")
+    assert list(plans.index) == parks
+    assert plans["已证最优"].all()  # exact (HiGHS) or proven infeasible
+    proposed = sheets["方案-least_land_2024-宗地"]
+    for park in parks:
+        plan = next(p for p in run_named(r, "least_land_2024") if p.park == park)
+        assert plans.loc[park, "腾退面积(亩)"] == pytest.approx(plan.cleared_mu)
+        assert (proposed["园区"] == park).sum() == len(plan.parcel_ids)
+        html = park_map(r, park, offline=True).get_root().render()
+        for title in ("推荐处置对2024年目标的影响", "2024年达标最少腾退方案"):
+            assert title in html or json.dumps(title)[1:-1] in html
+        assert plan.parcel_ids[0] in html
+    ctx = bulletin_context(r)
+    titles = [sec["name"] for sec in ctx["scenarios"]]
+    assert titles == ["推荐处置对2024年目标的影响", "2024年达标最少腾退方案"]
