@@ -6,7 +6,9 @@ institutions; industry lists enterprises stopped (停产) for two years or more.
 The three are crossed and disposed of one enterprise at a time.
 
 All functions are pure and vectorised. Reference-date arithmetic is calendar
-based: ``as_of − 2 years`` is ``as_of - pd.DateOffset(years=2)``.
+based and the same as for idle land (:func:`landclear.rules.idle.add_years`):
+a date reaches *n* years on its *n*-th anniversary, ``add_years(date, n) <= as_of``,
+and the anniversary of 29 February in a common year is 28 February.
 
 Example
 -------
@@ -26,6 +28,7 @@ from landclear.errors import DataError
 from landclear.rules.config import ListSettings, default_settings
 from landclear.rules.idle import (
     DateLike,
+    add_years,
     as_dates,
     column,
     contains_any,
@@ -42,8 +45,14 @@ PLAN = "石政办发〔2022〕24号"
 _TRUE_WORDS = ("true", "1", "1.0", "是", "y", "yes", "闲置", "t")
 
 
-def _cutoff(as_of: pd.Timestamp, years: int) -> pd.Timestamp:
-    return as_of - pd.DateOffset(years=years)
+def _reached(dates: pd.Series, years: int, as_of: pd.Timestamp) -> pd.Series:
+    """True where ``dates`` is at least ``years`` full years before ``as_of``.
+
+    The anniversary rule of :mod:`landclear.rules.idle`: 29 Feb 2020 reaches
+    two years on 28 Feb 2022 (``as_of − DateOffset`` would say 1 Mar 2022).
+    NaT gives False.
+    """
+    return (dates.notna() & (add_years(dates, years) <= as_of)).astype(bool)
 
 
 def _flag(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -77,7 +86,8 @@ def stopped_enterprises(
     Returns
     -------
     DataFrame, index-aligned
-        stopped_2y (bool: stopped and stopped_since ≤ as_of − 2 years),
+        stopped_2y (bool: stopped, and the ``stopped_years``-th anniversary of
+        stopped_since ≤ as_of),
         stopped_years (float: calendar years stopped, NaN when not stopped or
         no date), stopped_reason (str).
 
@@ -97,13 +107,12 @@ def stopped_enterprises(
     counted = full | (half & s.include_half_stopped)
 
     since = as_dates(column(enterprises, "stopped_since"))
-    cutoff = _cutoff(t, s.stopped_years)
     dated = counted & since.notna() & (since <= t)
-    stopped_2y = (counted & since.notna() & (since <= cutoff)).astype(bool)
+    stopped_2y = (counted & _reached(since, s.stopped_years, t)).astype(bool)
     years = years_between(since, t).where(dated)
 
     since_s, yrs_s = fmt_date(since), fmt_years(years)
-    due_s = fmt_date(since + pd.DateOffset(years=s.stopped_years))
+    due_s = fmt_date(add_years(since, s.stopped_years))
     r_yes = (
         f"停产{s.stopped_years}年以上({PLAN}): 状态 "
         + status
@@ -156,8 +165,8 @@ def tax_arrears(
     Returns
     -------
     DataFrame, one row per enterprise_id (default RangeIndex)
-        enterprise_id, tax_arrears_2y (bool: earliest land-tax period_start ≤
-        as_of − 2 years), land_tax_amount, other_tax_amount (万元),
+        enterprise_id, tax_arrears_2y (bool: the ``tax_years``-th anniversary of
+        the earliest land-tax period_start ≤ as_of), land_tax_amount, other_tax_amount (万元),
         earliest_land_tax_period (datetime64, NaT when none),
         arrears_years (float), tax_reason (str).
 
@@ -212,7 +221,7 @@ def tax_arrears(
 
     earliest = out["earliest_land_tax_period"]
     out["arrears_years"] = years_between(earliest, t).where(earliest.notna())
-    out["tax_arrears_2y"] = (earliest.notna() & (earliest <= _cutoff(t, s.tax_years))).astype(bool)
+    out["tax_arrears_2y"] = _reached(earliest, s.tax_years, t)
 
     e_s, y_s = fmt_date(earliest), fmt_years(out["arrears_years"])
     land_s, other_s = fmt_num(out["land_tax_amount"]), fmt_num(out["other_tax_amount"])

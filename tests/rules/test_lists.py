@@ -56,6 +56,39 @@ def test_stopped_feb_29_as_of():
     assert stopped_enterprises(e, "2024-02-29")["stopped_2y"].tolist() == [True, False]
 
 
+@pytest.mark.parametrize(
+    ("as_of", "expected"),
+    [("2022-02-27", False), ("2022-02-28", True), ("2022-03-01", True)],
+)
+def test_stopped_since_feb_29_uses_the_idle_land_anniversary(as_of, expected):
+    """29 Feb 2020 reaches two years on 28 Feb 2022, as add_years() says for idle land."""
+    from landclear.rules.idle import add_years
+
+    since = pd.Series(pd.to_datetime(["2020-02-29"]))
+    e = pd.DataFrame({"status": ["停产"], "stopped_since": since})
+    r = stopped_enterprises(e, as_of)
+    assert bool(r["stopped_2y"].iloc[0]) is expected
+    assert bool((add_years(since, 2) <= pd.Timestamp(as_of)).iloc[0]) is expected
+    if not expected:
+        assert "满2年之日 2022-02-28" in r["stopped_reason"].iloc[0]
+
+
+@pytest.mark.parametrize(
+    ("as_of", "expected"),
+    [("2022-02-27", False), ("2022-02-28", True), ("2024-02-28", True)],
+)
+def test_tax_period_from_feb_29_uses_the_anniversary(as_of, expected):
+    a = pd.DataFrame(
+        {
+            "enterprise_id": ["E1"],
+            "tax_type": ["城镇土地使用税"],
+            "amount": [1.0],
+            "period_start": pd.to_datetime(["2020-02-29"]),
+        }
+    )
+    assert bool(tax_arrears(a, as_of)["tax_arrears_2y"].iloc[0]) is expected
+
+
 def test_half_stopped_and_resumed_statuses():
     e = pd.DataFrame(
         {
