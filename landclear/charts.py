@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-__all__ = ["burnup_figure", "park_bars_figure", "progress_charts", "progress_figure"]
+__all__ = ["ChartFigure", "burnup_figure", "park_bars_figure", "progress_charts", "progress_figure"]
 
 TEXT = {
     "enterprises": ("出清长期停产企业(家)", "Long-stopped enterprises cleared"),
@@ -49,11 +49,28 @@ def _t(key: str, language: str, **fmt: Any) -> str:
     return (en if language == "en" else zh).format(**fmt)
 
 
-def _new_figure(width: float, height: float) -> Figure:
+class ChartFigure(Figure):
+    """A matplotlib Figure that Jupyter draws inline by itself.
+
+    A bare :class:`~matplotlib.figure.Figure` (no pyplot) shows as
+    ``<Figure size …>`` in a notebook unless ``%matplotlib inline`` has
+    registered a formatter; ``_repr_png_`` makes the chart appear either way
+    (IPython prefers a registered formatter, so it is drawn once).
+    """
+
+    def _repr_png_(self) -> bytes:
+        import io
+
+        buf = io.BytesIO()
+        self.savefig(buf, format="png", dpi=self.dpi)
+        return buf.getvalue()
+
+
+def _new_figure(width: float, height: float) -> ChartFigure:
     from landclear.fonts import use_cjk_font
 
     use_cjk_font()
-    return Figure(figsize=(width, height), dpi=110, layout="constrained")
+    return ChartFigure(figsize=(width, height), dpi=110, layout="constrained")
 
 
 def _month_start(label: str) -> pd.Timestamp:

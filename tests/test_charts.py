@@ -71,3 +71,65 @@ def test_english_labels(progress):
 
     fig = burnup_figure(dataclasses.replace(progress, language="en"), "enterprises")
     assert fig.axes[0].get_title() == "Long-stopped enterprises cleared"
+
+
+def test_glyph_check_would_see_missing_glyphs(tmp_path):
+    """The warning check above is real: DejaVu Sans (matplotlib's default) has no CJK."""
+    from landclear.charts import ChartFigure
+
+    fig = ChartFigure()
+    fig.add_subplot().set_title("出清企业", fontfamily="DejaVu Sans")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig.savefig(tmp_path / "x.png")
+    assert any("Glyph" in str(w.message) and "missing" in str(w.message) for w in caught)
+
+
+def test_svg_keeps_the_chinese_labels(progress, tmp_path):
+    svg = progress_charts(progress, tmp_path)["burnup_mu_svg"].read_text("utf-8")
+    # Text is drawn as paths in the CJK font; each text keeps its string as a comment.
+    for label in ("清理闲置低效用地(亩)", "累计完成", "目标 4000", "按期完成所需进度"):
+        assert label in svg, label
+    assert "DejaVu" not in svg
+
+
+def test_figures_show_inline_in_a_real_jupyter_kernel(progress, tmp_path):
+    """A chart is drawn inline by a fresh kernel with no %matplotlib magic and no pyplot."""
+    import os
+    import pickle
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    pickled = tmp_path / "progress.pkl"
+    pickled.write_bytes(pickle.dumps(progress))
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            f"import pickle\nfrom landclear.charts import burnup_figure, park_bars_figure\n"
+            f"p = pickle.load(open({str(pickled)!r}, 'rb'))\nburnup_figure(p, 'mu')"
+        ),
+        nbformat.v4.new_code_cell("park_bars_figure(p)"),
+    ]
+    env = {"JUPYTER_DATA_DIR": str(tmp_path / "jupyter")}  # the venv's python3 kernel only
+    saved = {k: os.environ.get(k) for k in (*env, "MPLBACKEND", "JUPYTER_PATH")}
+    os.environ.update(env)
+    os.environ.pop("MPLBACKEND", None)
+    os.environ.pop("JUPYTER_PATH", None)
+    try:
+        NotebookClient(nb, kernel_name="python3", timeout=120, startup_timeout=60).execute(
+            cwd=str(ROOT)
+        )
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    for cell in nb.cells:
+        results = [o for o in cell.outputs if o["output_type"] == "execute_result"]
+        assert len(results) == 1, cell.outputs
+        png = results[0]["data"].get("image/png")
+        assert png and len(png) > 10_000  # base64 of a real drawing
+        streams = "".join(o.get("text", "") for o in cell.outputs if o["output_type"] == "stream")
+        assert "Glyph" not in streams and "missing" not in streams
