@@ -119,7 +119,8 @@ def evidence(
     ndvi = _numeric(parcels, "ndvi_mean", min_cov)
 
     granted = _dates(parcels, "grant_date").fillna(_dates(parcels, "agreed_start"))
-    cutoff = as_of_ts - pd.DateOffset(years=int(cfg["idle_years"]))
+    # whole months, so a fractional setting (1.5 years) is not truncated to a whole year
+    cutoff = as_of_ts - pd.DateOffset(months=round(float(cfg["idle_years"]) * 12))
     suspected_idle = ((granted < cutoff) & (built < float(cfg["built_up_max"]))).fillna(False)
 
     status = (
@@ -148,7 +149,7 @@ def evidence(
             + "（早于 "
             + cutoff.strftime("%Y-%m-%d")
             + "，即超过 "
-            + str(cfg["idle_years"])
+            + f"{float(cfg['idle_years']):g}"
             + " 年），"
             "建成区覆盖 " + pct + "%（<" + f"{float(cfg['built_up_max']) * 100:g}" + "%）",
         ),

@@ -37,6 +37,13 @@ def test_idle_settings_are_configurable() -> None:
     assert out["suspected_idle"][0]  # 2021-01-01 < 2021-06-30
     out = evidence(df, AS_OF, {"idle_years": 4, "built_up_max": 0.3})
     assert not out["suspected_idle"][0]
+    # fractional years are months, not truncated: 1.5 years before 2024-06-30 is 2022-12-30
+    late = pd.DataFrame(
+        {"grant_date": _ts(["2022-12-29", "2022-12-30"]), "built_up_frac": [0.0] * 2}
+    )
+    out = evidence(late, AS_OF, {"idle_years": 1.5})
+    assert out["suspected_idle"].tolist() == [True, False]
+    assert "超过 1.5 年" in out["evidence_reason"][0]
     with pytest.raises(KeyError, match="built_up_min"):
         evidence(df, AS_OF, {"built_up_min": 0.1})
 
