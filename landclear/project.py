@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from landclear.errors import ProjectError
-from landclear.schema import INPUT_NAMES
+from landclear.schema import FIELDS, INPUT_NAMES
 
 TOP_KEYS = (
     "as_of",
@@ -168,6 +168,20 @@ def _targets(raw: Mapping[str, Any]) -> Targets:
         raise ProjectError(f"[targets] 数值无效 / invalid number: {exc}") from None
 
 
+def _check_encoding(options: Mapping[str, Any], name: str) -> None:
+    """Raise :class:`ProjectError` when ``[inputs.<name>_options] encoding`` is no known codec."""
+    if "encoding" not in options:
+        return
+    value = options["encoding"]
+    from landclear.io.vectors import normalise_encoding
+
+    if not isinstance(value, str) or normalise_encoding(value) is None:
+        raise ProjectError(
+            f"[inputs.{name}_options] encoding = {value!r} 不是已知的编码"
+            "（可用 gbk、gb18030、utf-8、big5）/ unknown encoding"
+        )
+
+
 def _sources(value: Any, name: str) -> list[str]:
     if isinstance(value, str):
         return [value]
@@ -250,7 +264,19 @@ def load_project(
                 continue
             options = dict(inputs_raw.get(f"{name}_options", {}))
             check_keys(options, OPTION_KEYS, f"inputs.{name}_options")
+            _check_encoding(options, name)
+            units = options.get("units", {})
+            if not isinstance(units, Mapping) or not all(isinstance(v, str) for v in units.values()):
+                raise ProjectError(
+                    f"[inputs.{name}_options] units 须为表，如 {{ amount = \"元\" }}"
+                    " / units must be a table of unit names"
+                )
+            check_keys(units, list(FIELDS[name]), f"inputs.{name}_options.units")
             cols = columns_raw.get(name, {})
+            if not isinstance(cols, Mapping):
+                raise ProjectError(f"[columns.{name}] 须为表 / must be a table")
+            # A typo ("parkk") would otherwise swallow the header and silently lose the column.
+            check_keys(cols, list(FIELDS[name]), f"columns.{name}")
             if not all(isinstance(v, str) for v in cols.values()):
                 raise ProjectError(
                     f"[columns.{name}] 的值须为表头文字 / values must be header text"

@@ -57,3 +57,47 @@ def test_invalid_toml_names_file(tmp_path):
     f.write_text("as_of = \n", "utf-8")
     with pytest.raises(ProjectError, match="bad.toml"):
         load_project(f)
+
+
+
+@pytest.mark.parametrize(
+    ("inputs", "columns", "needle"),
+    [
+        ({"parcels": "a.shp"}, {"parcels": {"parkk": "园区"}}, "'park'"),
+        ({"parcels": "a.shp"}, {"parcels": {"parcelid": "宗地代码"}}, "'parcel_id'"),
+        ({"parcels": "a.shp", "parks": "p.geojson"}, {"parks": {"prk": "名称"}}, "'park'"),
+        ({"parcels": "a.shp", "buildings": "b.gpkg"}, {"buildings": {"floor": "层数"}}, "floors"),
+        ({"parcels": "a.shp", "tax_arrears": "t.csv"}, {"tax_arrears": {"amout": "x"}}, "amount"),
+    ],
+)
+def test_unknown_canonical_column_key_names_the_nearest(inputs, columns, needle, tmp_path):
+    """A typo in [columns.X] must not silently swallow the header (the column would be lost)."""
+    table = next(iter(columns))
+    with pytest.raises(ProjectError) as err:
+        load_project({"inputs": inputs, "columns": columns}, base_dir=tmp_path, check_files=False)
+    assert f"[columns.{table}]" in str(err.value)
+    assert needle in str(err.value)
+
+
+def test_valid_column_overrides_are_accepted(tmp_path):
+    p = load_project(
+        {"inputs": {"parcels": "a.shp"}, "columns": {"parcels": {"credit_code": "统一社会信"}}},
+        base_dir=tmp_path,
+        check_files=False,
+    )
+    assert p.inputs["parcels"].columns == {"credit_code": "统一社会信"}
+
+
+@pytest.mark.parametrize("name", ["parcels", "tax_arrears"])
+def test_unknown_encoding_option_names_the_key(name, tmp_path):
+    inputs = {"parcels": "a.shp", name: "t.csv", f"{name}_options": {"encoding": "klingon"}}
+    with pytest.raises(ProjectError) as err:
+        load_project({"inputs": inputs}, base_dir=tmp_path, check_files=False)
+    assert f"[inputs.{name}_options] encoding = 'klingon'" in str(err.value)
+
+
+def test_units_option_keys_are_canonical_columns(tmp_path):
+    inputs = {"parcels": "a.shp", "tax_arrears": "t.csv"}
+    inputs["tax_arrears_options"] = {"units": {"amuont": "元"}}
+    with pytest.raises(ProjectError, match="'amount'"):
+        load_project({"inputs": inputs}, base_dir=tmp_path, check_files=False)

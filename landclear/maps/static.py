@@ -275,7 +275,8 @@ def static_map(
     )
     add_north_arrow(ax, angle_deg=_convergence_deg(crs, lon, lat), label=_t("北", "N", language))
     project = result.project
-    fig.suptitle(f"{park}", fontsize=16, fontweight="bold", y=0.975)
+    # Park and city names are data: parse_math=False keeps "$…$" literal (no mathtext, no crash).
+    fig.suptitle(f"{park}", fontsize=16, fontweight="bold", y=0.975, parse_math=False)
     fig.text(
         0.5,
         0.925,
@@ -289,6 +290,7 @@ def static_map(
         ha="center",
         fontsize=9,
         color="#444444",
+        parse_math=False,
     )
     out_path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out_path, format=fmt, dpi=dpi)
