@@ -415,7 +415,17 @@ class SearchControl(MacroElement):
 
 
 class Controls(MacroElement):
-    """Fullscreen, measure (m / mu) and a metric scale bar."""
+    """Fullscreen, measure (m / mu) and a metric scale bar.
+
+    Parameters
+    ----------
+    language : {"zh", "en"}
+        Language of the control titles and of the measure plugin.
+    gcj02 : bool
+        The map's overlays are in GCJ-02 (Gaode tiles): the measure tool then
+        reports coordinates, lengths and areas of the points converted back
+        to WGS84/CGCS2000 (``LandclearMaps.measureInWgs84``).
+    """
 
     _template = Template(
         """
@@ -426,16 +436,19 @@ class Controls(MacroElement):
         L.Marker.mergeOptions({autoPanOnFocus: false});
         LandclearMaps.watchMeasure({{ this._parent.get_name() }});
         if (L.control.measure) {
-            L.control.measure({{ this.measure }}).addTo({{ this._parent.get_name() }});
+            var {{ this.get_name() }}_measure = L.control.measure({{ this.measure }});
+            {% if this.gcj02 %}LandclearMaps.measureInWgs84({{ this.get_name() }}_measure);{% endif %}
+            {{ this.get_name() }}_measure.addTo({{ this._parent.get_name() }});
         }
         L.control.scale({imperial: false, position: "bottomleft"}).addTo({{ this._parent.get_name() }});
         {% endmacro %}
         """
     )
 
-    def __init__(self, language: str = "zh") -> None:
+    def __init__(self, language: str = "zh", *, gcj02: bool = False) -> None:
         super().__init__()
         self._name = "landclear_controls"
+        self.gcj02 = bool(gcj02)
         zh = language == "zh"
         self.fullscreen = script_json(
             {

@@ -175,7 +175,7 @@ def new_map(opts: MapOptions, language: str = "zh", *, max_zoom: int = 20) -> fo
         offline=opts.offline,
     ).add_to(m)
     add_basemap(m, opts.basemap, tianditu_key=opts.tianditu_key)
-    Controls(language).add_to(m)
+    Controls(language, gcj02=needs_gcj02(opts.basemap)).add_to(m)
     return m
 
 

@@ -78,3 +78,86 @@ def test_gaode_map_is_shifted_by_the_gcj02_offset(fake):
     east_m = (b[:, 0] - a[:, 0]).mean() * 111_320 * np.cos(np.radians(39))
     north_m = (b[:, 1] - a[:, 1]).mean() * 110_574
     assert 300 < east_m < 700 and 30 < north_m < 150
+
+
+def _all_payloads(m) -> list[np.ndarray]:
+    """Every FeatureData's vertices (lon, lat) and every image overlay's corners, in map order."""
+    out = []
+    for c in m._children.values():
+        name = type(c).__name__
+        if name == "FeatureData":
+            out.append(np.vstack([r for f in decode_geometries(c.data["geo"]) for r in f]))
+        elif name == "ImageLayer":
+            import json
+
+            corners = np.asarray(json.loads(c.bounds))  # [[s, w], [n, e]]
+            out.append(corners[:, ::-1])
+    return out
+
+
+def test_gaode_shifts_every_overlay_boundary_scenarios_rasters_and_overview(fake, tmp_path):
+    from landclear.maps import overview_map
+
+    sub = fake.parcels.iloc[:4][["parcel_id", "geometry"]]
+    fake.extras = {
+        "map_layers": [("情景", sub)],
+        "raster_overlays": [("建成区", _png(tmp_path), (106.37, 38.97, 106.40, 39.0))],
+    }
+    try:
+        for build in (
+            lambda bm: park_map(fake, "测试园区", basemap=bm),
+            lambda bm: overview_map(fake, basemap=bm),
+        ):
+            osm, gaode = _all_payloads(build("osm")), _all_payloads(build("gaode"))
+            assert len(osm) == len(gaode) >= 3
+            for a, b in zip(osm, gaode, strict=True):
+                lon, lat = wgs84_to_gcj02(a[:, 0], a[:, 1])
+                np.testing.assert_allclose(b, np.column_stack([lon, lat]), atol=1.5e-6)
+                assert np.abs(b - a).max() > 3e-3  # really moved (~400 m)
+    finally:
+        fake.extras = {}
+
+
+def _png(tmp_path):
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.full((4, 4, 4), 200, dtype=np.uint8)).save(buf, format="PNG")
+    path = tmp_path / "r.png"
+    path.write_bytes(buf.getvalue())
+    return path
+
+
+def test_gcj02_shift_on_the_sample_parks_matches_domain_figures():
+    import geopandas as gpd
+    import shapely
+    from tests_root import ROOT
+
+    parks = gpd.read_file(ROOT / "shapefiles" / "parks.geojson").to_crs(4490)
+    xy = shapely.get_coordinates(parks.geometry.values)
+    g_lon, g_lat = wgs84_to_gcj02(xy[:, 0], xy[:, 1])
+    east = (g_lon - xy[:, 0]) * 111_320 * np.cos(np.radians(xy[:, 1]))
+    north = (g_lat - xy[:, 1]) * 110_574
+    # DOMAIN §3: ≈ 400 m east, 60–90 m north around Shizuishan.
+    assert east.min() > 370 and east.max() < 420 and 380 < east.mean() < 420
+    assert north.min() > 40 and north.max() < 100 and 60 < north.mean() < 90
+
+
+def test_measure_converts_back_only_on_gcj02_maps(fake):
+    gaode = park_map(fake, "测试园区", basemap="gaode").get_root().render()
+    osm = park_map(fake, "测试园区", basemap="osm").get_root().render()
+    call = "LandclearMaps.measureInWgs84("
+    assert gaode.count(call) == 1 and call not in osm
+
+
+def test_cli_key_precedence_argument_project_environment(monkeypatch):
+    monkeypatch.setenv("TIANDITU_KEY", "envkey123")
+
+    class P:
+        maps = {"tianditu_key": "projkey123"}
+
+    assert map_options(P(), basemap="tianditu_vec").tianditu_key == "projkey123"
+    assert map_options(None, basemap="tianditu_vec").tianditu_key == "envkey123"
+    assert map_options(P(), tianditu_key="argkey123").tianditu_key == "argkey123"

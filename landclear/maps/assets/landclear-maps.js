@@ -51,8 +51,9 @@
   }
   LC.el = el;
 
-  /* A card: optional heading (first column's value), then label/value rows. */
-  LC.card = function (data, i, cols, heading) {
+  /* A card: optional heading (first column's value), then label/value rows;
+   * with withLink, the feature's link (popups only: a tooltip cannot be clicked). */
+  LC.card = function (data, i, cols, heading, withLink) {
     var box = el('div', 'lc-card');
     var start = 0;
     if (heading && cols.length) {
@@ -71,7 +72,7 @@
     box.appendChild(table);
     /* Links are our own relative file names (see maps.write_maps); anything
      * with a scheme (javascript:, http:) is refused. */
-    var link = data.links ? LC.value(data.links, i) : '';
+    var link = withLink && data.links ? LC.value(data.links, i) : '';
     if (link && !/^[a-z][a-z0-9+.-]*:/i.test(link) && link.indexOf('//') !== 0) {
       var a = el('a', 'lc-card-link', data.linkText || '→');
       a.setAttribute('href', link);
@@ -84,6 +85,77 @@
   LC.watchMeasure = function (map) {
     map.on('measurestart', function () { map._lcMeasuring = true; map.closePopup(); });
     map.on('measurefinish', function () { map._lcMeasuring = false; });
+  };
+
+  /* GCJ-02 (Gaode tiles), as landclear.geo: same constants and operation
+   * order, so JS and Python agree to the last bit. Outside China: unchanged. */
+  var GCJ_A = 6378245.0, GCJ_EE = 0.00669342162296594323, PI = Math.PI;
+  function outOfChina(lng, lat) {
+    return lng < 72.004 || lng > 137.8347 || lat < 0.8293 || lat > 55.8271;
+  }
+  LC.wgs84ToGcj02 = function (lng, lat) {
+    if (outOfChina(lng, lat)) { return [lng, lat]; }
+    var x = lng - 105.0, y = lat - 35.0, sx = Math.sqrt(Math.abs(x));
+    var common = (20.0 * Math.sin(6.0 * x * PI) + 20.0 * Math.sin(2.0 * x * PI)) * 2.0 / 3.0;
+    var dlat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * sx;
+    dlat = dlat + common;
+    dlat = dlat + (20.0 * Math.sin(y * PI) + 40.0 * Math.sin(y / 3.0 * PI)) * 2.0 / 3.0;
+    dlat = dlat + (160.0 * Math.sin(y / 12.0 * PI) + 320 * Math.sin(y * PI / 30.0)) * 2.0 / 3.0;
+    var dlng = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * sx;
+    dlng = dlng + common;
+    dlng = dlng + (20.0 * Math.sin(x * PI) + 40.0 * Math.sin(x / 3.0 * PI)) * 2.0 / 3.0;
+    dlng = dlng + (150.0 * Math.sin(x / 12.0 * PI) + 300.0 * Math.sin(x / 30.0 * PI)) * 2.0 / 3.0;
+    var radlat = lat / 180.0 * PI, magic = Math.sin(radlat);
+    magic = 1 - GCJ_EE * magic * magic;
+    var sqrtmagic = Math.sqrt(magic);
+    dlat = (dlat * 180.0) / ((GCJ_A * (1 - GCJ_EE)) / (magic * sqrtmagic) * PI);
+    dlng = (dlng * 180.0) / (GCJ_A / sqrtmagic * Math.cos(radlat) * PI);
+    return [lng + dlng, lat + dlat];
+  };
+  /* Exact inverse by fixed-point iteration (as landclear.geo.gcj02_to_wgs84). */
+  LC.gcj02ToWgs84 = function (lng, lat) {
+    var w = [lng, lat];
+    for (var k = 0; k < 30; k++) {
+      var f = LC.wgs84ToGcj02(w[0], w[1]);
+      var ex = f[0] - lng, ey = f[1] - lat;
+      w = [w[0] - ex, w[1] - ey];
+      if (!(Math.max(Math.abs(ex), Math.abs(ey)) > 1e-12)) { break; }
+    }
+    return w;
+  };
+  function toWgs(ll) {
+    var w = LC.gcj02ToWgs84(ll.lng, ll.lat);
+    return L.latLng(w[1], w[0]);
+  }
+
+  /* On a GCJ-02 map (Gaode tiles) the measure control must report true
+   * coordinates, lengths and areas: compute them on the points converted
+   * back to WGS84/CGCS2000, but keep drawing on the shifted points. */
+  LC.measureInWgs84 = function (control) {
+    var update = control._updateResults, finish = control._handleMeasureDoubleClick;
+    control._updateResults = function () {
+      var shown = this._latlngs;
+      this._latlngs = shown.map(toWgs);
+      try { update.call(this); } finally { this._latlngs = shown; }
+    };
+    control._handleMeasureDoubleClick = function () {
+      var shown = this._latlngs.slice(), before = {};
+      this._layer.eachLayer(function (l) { before[L.stamp(l)] = true; });
+      this._latlngs = shown.map(toWgs);
+      finish.call(this);
+      this._layer.eachLayer(function (l) {
+        if (before[L.stamp(l)] || !shown.length) { return; }
+        if (l.setLatLngs) {
+          l.setLatLngs(shown);
+          l.openPopup(l.getBounds().getCenter());
+        } else if (l.setLatLng) {
+          l.setLatLng(shown[0]);
+          l.openPopup(shown[0]);
+        }
+      });
+    };
+    control._lcWgs84 = true;
+    return control;
   };
 
   LC.renderer = function (map) {
@@ -130,7 +202,7 @@
   LC.openPopup = function (map, data, i, cols, latlng) {
     return L.popup({maxWidth: 380, maxHeight: 420, autoPanPadding: [20, 20]})
       .setLatLng(latlng)
-      .setContent(LC.card(data, i, cols, true))
+      .setContent(LC.card(data, i, cols, true, true))
       .openOn(map);
   };
 
