@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from landclear.maps.basemaps import BASEMAPS, map_options
 from landclear.maps.overview import overview_map
@@ -120,8 +121,11 @@ def write_maps(
             written[f"static_{park}"] = spath
     if overview:
         ov_opts = {k: v for k, v in opts.items() if k != "simplify_m"}
+        # Link only maps that exist; percent-encode so that "#", "%" or "?" in a
+        # park name stay part of the file name instead of starting a fragment/query.
+        links = {p: quote(f) for p, f in files.items() if (folder / f).exists()}
         path = folder / "overview.html"
-        overview_map(result, links={p: files[p] for p in files}, **ov_opts).save(str(path))
+        overview_map(result, links=links, **ov_opts).save(str(path))
         written["map_overview"] = path
     return written
 
@@ -162,8 +166,7 @@ def register_cli(main: Any) -> None:
     @click.option(
         "--tianditu-key",
         default=None,
-        envvar="TIANDITU_KEY",
-        help="Tianditu tk key (or TIANDITU_KEY).",
+        help="Tianditu tk key (default: project [maps] tianditu_key, else TIANDITU_KEY).",
     )
     @click.option(
         "--simplify",

@@ -23,7 +23,16 @@ from landclear.labels import label
 from landclear.maps.basemaps import map_options
 from landclear.maps.layers import CompactLayer, FeatureData, Register, SearchControl, format_series
 from landclear.maps.legend import Legend, TitleBox, flag
-from landclear.maps.park import _language, _t, add_extras, map_notes, new_map, to_web, web_bounds
+from landclear.maps.park import (
+    _language,
+    _t,
+    add_extras,
+    fit_view,
+    map_notes,
+    new_map,
+    to_web,
+    web_bounds,
+)
 
 __all__ = ["PASS_STYLES", "overview_map", "park_summary"]
 
@@ -276,7 +285,5 @@ def overview_map(
     ).add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     Register("overview", data, layers).add_to(m)
-    bounds = web_bounds(web)
-    if bounds:
-        m.fit_bounds(bounds, padding=(20, 20))
+    fit_view(m, web_bounds(web))
     return m

@@ -157,6 +157,32 @@ def _shift_bounds(bounds: Any, basemap: str) -> list[list[float]]:
 
 # ------------------------------------------------------------------ map frame
 
+#: Padding (px) kept free of data when a map opens: zoom/search on the left, the
+#: title at the top, the layer control and legend on the right.
+FIT_PADDING_TOP_LEFT = (50, 80)
+FIT_PADDING_BOTTOM_RIGHT = (260, 20)
+
+
+def fit_view(m: folium.Map, bounds: list[list[float]] | None) -> None:
+    """Open ``m`` on ``bounds`` at once (no fly-in animation), clear of the controls.
+
+    Examples
+    --------
+    >>> m = folium.Map(tiles=None)
+    >>> fit_view(m, [[39.0, 106.3], [39.1, 106.4]])
+    >>> '"animate": false' in m.get_root().render()
+    True
+    """
+    if not bounds:
+        return
+    fb = folium.FitBounds(
+        bounds,
+        padding_top_left=FIT_PADDING_TOP_LEFT,
+        padding_bottom_right=FIT_PADDING_BOTTOM_RIGHT,
+    )
+    fb.options["animate"] = False
+    fb.add_to(m)
+
 
 def new_map(opts: MapOptions, language: str = "zh", *, max_zoom: int = 20) -> folium.Map:
     """An empty map with our assets, basemap and controls (no folium CDN assets)."""
@@ -372,6 +398,25 @@ def add_boundary(
     return CompactLayer(data, name, [style], interactive=False, show=show).add_to(m)
 
 
+def scenario_title(result: Any, name: Any) -> str:
+    """The display name of an extra layer: its scenario's ``title`` when the project has one.
+
+    Scenario layers arrive keyed by the ``[scenarios.<key>]`` table name
+    (``recommended_2024``); the user reads the table's ``title``.
+
+    Examples
+    --------
+    >>> class P: scenarios = {"s1": {"title": "推荐处置"}}
+    >>> class R: project = P()
+    >>> scenario_title(R(), "s1"), scenario_title(R(), "其他")
+    ('推荐处置', '其他')
+    """
+    scenarios = getattr(getattr(result, "project", None), "scenarios", None) or {}
+    spec = scenarios.get(str(name)) if isinstance(scenarios, dict) else None
+    title = spec.get("title") if isinstance(spec, dict) else None
+    return str(title) if title else str(name)
+
+
 def add_extras(
     m: folium.Map,
     result: Any,
@@ -385,7 +430,7 @@ def add_extras(
     layers: dict[str, Any] = {}
     palette = ["#00838f", "#6a1b9a", "#ef6c00", "#2e7d32", "#ad1457"]
     for k, item in enumerate(extras.get("map_layers", []) or []):
-        name, gdf = item[0], item[1]
+        name, gdf = scenario_title(result, item[0]), item[1]
         if gdf is None or not len(gdf) or gdf.crs is None:
             continue
         gdf = gdf[gdf.geometry.notna()]
@@ -532,10 +577,16 @@ def park_map(
     ).add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     Register(str(park), data, layers).add_to(m)
-    bounds = web_bounds(web, web_shape)
-    if bounds:
-        m.fit_bounds(bounds, padding=(20, 20))
+    fit_view(m, web_bounds(web, web_shape))
     return m
 
 
-__all__ += ["add_boundary", "add_extras", "add_parcel_layers", "format_series", "park_names"]
+__all__ += [
+    "add_boundary",
+    "fit_view",
+    "add_extras",
+    "add_parcel_layers",
+    "format_series",
+    "park_names",
+    "scenario_title",
+]

@@ -1,4 +1,5 @@
 import re
+from urllib.parse import quote
 
 import pytest
 from synthetic import XSS_NAMES
@@ -53,7 +54,9 @@ def test_write_maps_safe_names_and_links(fake, tmp_path):
     assert names == sorted(["测试园区.html", "惠农_园区_B.html", "overview.html"])
     assert all(p.parent == tmp_path / "maps" for p in written.values())
     ov = (tmp_path / "maps" / "overview.html").read_text("utf-8")
-    assert "惠农_园区_B.html" in ov
+    assert (
+        quote("惠农_园区_B.html") in ov
+    )  # percent-encoded link (browser-tested in test_browser_overview)
     assert map_filenames(fake)["惠农/园区:B"] == "惠农_园区_B.html"
 
 
@@ -84,3 +87,59 @@ def test_extras_scenario_and_raster_layers(fake, tmp_path):
 def test_overview_lists_targets(sample_result):
     html = overview_map(sample_result, offline=True).get_root().render()
     assert "石嘴山经济技术开发区" in html and "目标" in html
+
+
+def test_simplification_keeps_shared_edges(fake):
+    import numpy as np
+    import shapely
+    from synthetic import grid_parcels
+
+    from landclear.maps.park import to_web
+
+    grid = grid_parcels(8, 6, size_m=80.0)
+    # Dense, wobbly edges; the wobble depends only on the vertex, so neighbours stay identical.
+    dense = shapely.segmentize(grid.geometry.values, 2e-5)
+
+    def wobble(xy):
+        return xy + 2e-6 * np.sin(np.column_stack([9e4 * xy[:, 1], 7e4 * xy[:, 0]]))
+
+    grid = grid.set_geometry(shapely.transform(dense, wobble), crs=4490)
+    metric = 4545
+    before = grid.to_crs(metric).geometry.values
+    web = to_web(grid, "osm", simplify_m=1.0)
+    after = web.to_crs(metric).geometry.values
+    n0, n1 = shapely.get_num_coordinates(before).sum(), shapely.get_num_coordinates(after).sum()
+    assert n1 < 0.5 * n0  # really simplified
+    assert shapely.coverage_is_valid(after)  # no overlaps, edges still matched
+    union = shapely.union_all(after).area
+    assert shapely.area(after).sum() == pytest.approx(union, rel=1e-9)  # no overlaps
+    assert union == pytest.approx(shapely.union_all(before).area, rel=1e-4)  # no gaps opened
+    holes = shapely.get_num_interior_rings(shapely.union_all(after))
+    assert holes == 0
+    # Each parcel moved by at most the tolerance.
+    assert shapely.hausdorff_distance(before, after).max() <= 1.0 + 1e-6
+
+
+def test_scenario_layers_are_named_by_their_title(fake, tmp_path):
+    from dataclasses import replace
+
+    from synthetic import FakeProject
+
+    sub = fake.parcels.iloc[:2][["parcel_id", "geometry"]]
+    project = FakeProject()
+    project.scenarios = {"recommended_2024": {"title": "推荐处置对2024年目标的影响"}}
+    result = replace(fake, project=project, extras={"map_layers": [("recommended_2024", sub)]})
+    for m in (park_map(result, "测试园区", offline=True), overview_map(result, offline=True)):
+        assert _layer_names(m)[-1] == "推荐处置对2024年目标的影响"
+        assert "recommended_2024" not in m.get_root().render()
+
+
+def _layer_names(m) -> list[str]:
+    return [c.layer_name for c in m._children.values() if getattr(c, "control", False)]
+
+
+def test_sample_maps_name_scenario_layers_in_chinese(sample_result):
+    m = park_map(sample_result, "平罗工业园区", offline=True)
+    names = _layer_names(m)
+    for key, spec in sample_result.project.scenarios.items():
+        assert spec["title"] in names and key not in names

@@ -1,0 +1,143 @@
+"""The city overview and park-name handling in headless Chromium (network cut)."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+import numpy as np
+import pytest
+import shapely
+from synthetic import XSS_NAMES, fake_result
+
+from landclear.maps import map_filenames, write_maps
+from landclear.maps.park import to_web
+
+pytestmark = pytest.mark.browser
+
+OVERVIEW = "LandclearMaps.maps.overview"
+
+
+def _park_point(page, result, park: str) -> tuple[float, float]:
+    """Viewport pixel of a point inside ``park``'s outline (as drawn on the overview)."""
+    shapes = result.park_shapes
+    geom = to_web(shapes[shapes["park"] == park], "none").geometry.union_all()
+    pt = shapely.point_on_surface(geom)
+    return tuple(
+        page.evaluate(
+            f"""([lng, lat]) => {{ const m = {OVERVIEW}.map;
+            const p = m.latLngToContainerPoint([lat, lng]);
+            const r = m.getContainer().getBoundingClientRect(); return [r.left + p.x, r.top + p.y]; }}""",
+            [pt.x, pt.y],
+        )
+    )
+
+
+def _cells(el) -> dict[str, str]:
+    return dict(
+        zip(
+            [t.text_content() for t in el.query_selector_all("th")],
+            [t.text_content() for t in el.query_selector_all("td")],
+            strict=True,
+        )
+    )
+
+
+def _wait_text(page, selector: str, text: str):
+    return page.wait_for_function(
+        """([sel, t]) => [...document.querySelectorAll(sel)].find(e => e.textContent.includes(t))""",
+        arg=[selector, text],
+    ).as_element()
+
+
+def test_overview_shows_each_parks_indicators_against_its_targets(sample_result, page, tmp_path):
+    write_maps(sample_result, tmp_path, offline=True)
+    p = page.open(tmp_path / "maps" / "overview.html")
+    parks = sample_result.parks[sample_result.parks["park"] != "全市"]
+    assert p.evaluate(f"{OVERVIEW}.count") == len(parks) == 3
+    yes_no = {True: "是", False: "否"}
+    for row in parks.itertuples():
+        p.evaluate(f"{OVERVIEW}.map.closePopup()")
+        x, y = _park_point(p, sample_result, row.park)
+        p.mouse.move(x, y)
+        p.mouse.move(x + 1, y + 1)
+        met = int(row.pass_investment) + int(row.pass_output) + int(row.pass_tax)
+        tip = _wait_text(p, ".leaflet-tooltip", row.park)
+        assert _cells(tip) == {"达标情况": f"{met} / 3 项达标"}
+        p.mouse.click(x, y)
+        popup = _wait_text(p, ".leaflet-popup-content", row.park)
+        values = list(_cells(popup).values())
+        for k, dec in (("investment", 1), ("output", 1), ("tax", 2)):
+            v, t, g = (
+                getattr(row, f"{k}_per_mu"),
+                getattr(row, f"target_{k}"),
+                getattr(row, f"gap_{k}"),
+            )
+            ok = yes_no[bool(getattr(row, f"pass_{k}"))]
+            want = f"{v:.{dec}f} / 目标 {t:.{dec}f}，差距 {g:.{dec}f}，达标：{ok}"
+            assert want in values, (row.park, k, values)
+        assert f"{row.industrial_mu:.1f}" in values
+        n = int((sample_result.parcels["park"] == row.park).sum())
+        assert str(n) in values
+    # Targets are the 2024 ones of the plan (DOMAIN §2).
+    assert set(parks["target_investment"]) == {185} and set(parks["target_tax"]) == {8}
+    # The legend counts parks by targets met.
+    legend = p.locator(".lc-legend").text_content()
+    met = parks[["pass_investment", "pass_output", "pass_tax"]].sum(axis=1)
+    for k in range(4):
+        assert f"{k}/3 项达标{int((met == k).sum())} 个园区" in legend
+    assert page.errors == [] and page.blocked == []
+
+
+def test_overview_link_opens_the_park_map(sample_result, page, tmp_path):
+    write_maps(sample_result, tmp_path, offline=True)
+    p = page.open(tmp_path / "maps" / "overview.html")
+    park = "平罗工业园区"
+    x, y = _park_point(p, sample_result, park)
+    p.mouse.click(x, y)
+    _wait_text(p, ".leaflet-popup-content", park)
+    with p.expect_navigation():
+        p.locator(".leaflet-popup-content .lc-card-link").click()
+    assert unquote(p.url).endswith(f"/maps/{park}.html")
+    assert p.locator(".lc-title-main").text_content() == park
+    assert page.errors == [] and page.blocked == []
+
+
+def test_untrusted_park_name_stays_text_in_title_overview_search_and_file_name(page, tmp_path):
+    name = f"{XSS_NAMES[0]}#{XSS_NAMES[1]}%23?"
+    fake = fake_result()
+    for frame in (fake.parcels, fake.park_shapes, fake.parks):
+        frame.loc[frame["park"] == "惠农/园区:B", "park"] = name
+    written = write_maps(fake, tmp_path, offline=True)
+    stem = map_filenames(fake)[name]
+    assert written[f"map_{name}"] == tmp_path / "maps" / stem
+    assert "/" not in stem and "<" not in stem and ">" not in stem and "?" not in stem
+    p = page.open(tmp_path / "maps" / "overview.html")
+    x, y = _park_point(p, fake, name)
+    p.mouse.move(x, y)
+    p.mouse.move(x + 1, y + 1)
+    tip = _wait_text(p, ".leaflet-tooltip", name)
+    assert tip.query_selector(".lc-card-title").text_content() == name
+    box = p.locator(".lc-search input")
+    box.fill("${alert")
+    assert p.locator(".lc-search-results li").all_text_contents() == [name]
+    p.locator(".lc-search-results li").first.click()
+    popup = _wait_text(p, ".leaflet-popup-content", name)
+    assert popup.query_selector("img") is None
+    # "#", "%23" and "?" in the name: the link still opens that park's file.
+    with p.expect_navigation():
+        p.locator(".leaflet-popup-content .lc-card-link").click()
+    assert p.locator(".lc-title-main").text_content() == name
+    assert p.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0
+    assert page.dialogs == [] and page.errors == [] and page.blocked == []
+
+
+def test_overview_has_no_links_to_maps_that_were_not_written(fake, tmp_path):
+    write_maps(fake, tmp_path, parks=["测试园区"], offline=True)
+    html = (tmp_path / "maps" / "overview.html").read_text("utf-8")
+    assert '"links":["' in html
+    data = html.split('"links":', 1)[1].split("]", 1)[0]
+    assert "%E6%B5%8B%E8%AF%95%E5%9B%AD%E5%8C%BA.html" in data  # 测试园区.html, percent-encoded
+    assert data.count('""') == 1  # the other park: no map, no link
+    assert np.isin(
+        ["测试园区.html", "overview.html"], [f.name for f in (tmp_path / "maps").iterdir()]
+    ).all()
