@@ -170,3 +170,228 @@ def test_measure_tool_works_offline_and_reports_mu(fake, page, tmp_path):
     area_m2, _ = Geod(ellps="GRS80").polygon_area_perimeter(*zip(*lonlat, strict=True))
     assert mu == pytest.approx(abs(area_m2) * 0.0015, rel=0.01)
     assert page.errors == [] and page.blocked == []
+
+
+# ------------------------------------------------------------ content on the sample
+
+
+def _park(sample_result):
+    p = sample_result.parcels
+    return p[p["park"] == PARK].reset_index(drop=True)
+
+
+def _zoom_to(page, index: int) -> tuple[float, float]:
+    """Zoom to parcel ``index`` (no animation) and return its centre in viewport pixels."""
+    page.evaluate(
+        f"""i => {{ const m = {MAP}; const l = m.parcels.getLayers().find(x => x._lc === i);
+        m.map.closePopup(); m.map.fitBounds(l.getBounds(), {{maxZoom: 18, animate: false}}); }}""",
+        index,
+    )
+    return _screen_point(page, index)
+
+
+def test_sample_title_and_chinese_legend_give_park_as_of_and_state_counts(
+    sample_result, page, tmp_path
+):
+    from landclear.maps.legend import parcel_state, state_label
+
+    path = _save(park_map(sample_result, PARK, offline=True), tmp_path / "park.html")
+    p = page.open(path)
+    assert p.locator(".lc-title-main").text_content() == PARK
+    assert p.locator(".lc-title-sub").text_content() == "石嘴山市 · 基准日 2024-06-30"
+    parcels = _park(sample_result)
+    state = parcel_state(parcels)
+    rows = p.locator(".lc-legend-row").all()
+    want = []
+    for s in STATE_ORDER:
+        mask = (state == s).to_numpy()
+        if mask.any():
+            mu = float(parcels.loc[mask, "area_mu"].sum())
+            want.append((state_label(s, "zh"), f"{int(mask.sum())} 宗 · {mu:,.1f} 亩"))
+    got = [
+        (r.locator(".lc-legend-label").text_content(), r.locator(".lc-legend-count").text_content())
+        for r in rows
+    ]
+    assert got == want and len(want) >= 7
+    assert p.locator(".lc-legend-title").text_content() == "宗地状态"
+    assert page.errors == []
+
+
+def test_sample_tooltip_and_popup_show_the_parcels_figures_lists_action_and_rule(
+    sample_result, page, tmp_path
+):
+    from landclear.maps.legend import parcel_state, state_label
+
+    path = _save(park_map(sample_result, PARK, offline=True), tmp_path / "park.html")
+    p = page.open(path)
+    parcels = _park(sample_result)
+    i = int(np.flatnonzero((parcels["lists"] >= 2) & parcels["action_rule"].notna())[0])
+    row = parcels.iloc[i]
+    x, y = _zoom_to(p, i)
+    p.mouse.move(x, y)
+    p.mouse.move(x + 1, y + 1)
+    tip = _wait_text(p, ".leaflet-tooltip", row["parcel_id"])
+    assert tip.query_selector(".lc-card-title").text_content() == row["parcel_id"]
+    cells = dict(
+        zip(
+            [t.text_content() for t in tip.query_selector_all("th")],
+            [t.text_content() for t in tip.query_selector_all("td")],
+            strict=True,
+        )
+    )
+    state = state_label(parcel_state(parcels.iloc[[i]]).iloc[0], "zh")
+    assert cells == {
+        "权利人": row["owner_name"],
+        "面积(亩)": f"{row['area_mu']:.2f}",
+        "状态": state,
+    }
+    p.mouse.click(x, y)
+    popup = _wait_text(p, ".leaflet-popup-content", row["parcel_id"])
+    cells = dict(
+        zip(
+            [t.text_content() for t in popup.query_selector_all("th")],
+            [t.text_content() for t in popup.query_selector_all("td")],
+            strict=True,
+        )
+    )
+    names = [
+        n
+        for col, n in (
+            ("tax_arrears_2y", "欠税"),
+            ("mortgaged_idle", "抵押闲置"),
+            ("stopped_2y", "停产"),
+        )
+        if bool(row[col])
+    ]
+    assert len(names) >= 2 and cells["所在清单"] == "、".join(names)
+    assert row["action"] in cells.values() and row["action_rule"] in cells.values()
+    assert f"{row['area_mu']:.2f}" in cells.values()
+    assert str(row["credit_code"]) in cells.values()
+    assert page.errors == []
+
+
+def test_every_list_layer_switches_on_and_off_with_its_parcels(sample_result, page, tmp_path):
+    from landclear.maps.park import LIST_LAYERS
+
+    path = _save(park_map(sample_result, PARK, offline=True), tmp_path / "park.html")
+    p = page.open(path)
+    parcels = _park(sample_result)
+    labels = p.locator(".leaflet-control-layers-overlays label")
+    for key, (col, _) in LIST_LAYERS.items():
+        on = parcels[col] >= 2 if key == "cross" else parcels[col].astype("boolean").fillna(False)
+        n = int(on.sum())
+        label = labels.filter(has_text=f"（{n}）").filter(
+            has=p.locator(f"xpath=.//span[contains(., '{_layer_title(key)}')]")
+        )
+        assert not p.evaluate(f"{MAP}.map.hasLayer({MAP}.list_{key})")
+        label.click()
+        assert p.evaluate(f"{MAP}.map.hasLayer({MAP}.list_{key})"), key
+        drawn = p.evaluate(f"{MAP}.list_{key}.getLayers().map(l => l._lc)")
+        assert sorted(drawn) == np.flatnonzero(on.to_numpy()).tolist(), key
+        label.click()
+        assert not p.evaluate(f"{MAP}.map.hasLayer({MAP}.list_{key})"), key
+    assert page.errors == []
+
+
+def _layer_title(key: str) -> str:
+    from landclear.maps.park import _list_layer_name
+
+    return _list_layer_name(key, "zh")
+
+
+def test_search_by_enterprise_name_finds_all_its_parcels(sample_result, page, tmp_path):
+    path = _save(park_map(sample_result, PARK, offline=True), tmp_path / "park.html")
+    p = page.open(path)
+    parcels = _park(sample_result)
+    counts = parcels["owner_name"].value_counts()
+    owner = str(counts.index[0])
+    assert counts.iloc[0] >= 3
+    p.locator(".lc-search input").fill(owner)
+    results = p.locator(".lc-search-results li").all_text_contents()
+    ids = parcels.loc[parcels["owner_name"] == owner, "parcel_id"].tolist()
+    assert sorted(results) == sorted(f"{i} · {owner}" for i in ids)
+    p.locator(".lc-search-results li").first.click()
+    popup = p.wait_for_selector(".leaflet-popup-content").text_content()
+    assert owner in popup and any(i in popup for i in ids)
+    p.locator(".lc-search input").fill("没有这个企业")
+    assert p.locator(".lc-search-results li").all_text_contents() == ["无匹配结果"]
+    assert page.errors == []
+
+
+def test_fullscreen_button_and_metric_scale_bar(fake, page, tmp_path):
+    path = _save(park_map(fake, "测试园区", offline=True), tmp_path / "f.html")
+    p = page.open(path)
+    button = p.locator(".leaflet-control-zoom-fullscreen")
+    assert button.get_attribute("title") == "全屏"
+    p.evaluate(f"{MAP}.map.on('enterFullscreen exitFullscreen', e => (window._fs = e.type))")
+    button.click()
+    p.wait_for_function(f"{MAP}.map._isFullscreen === true && window._fs === 'enterFullscreen'")
+    assert p.evaluate(f"document.fullscreenElement === {MAP}.map.getContainer()")
+    assert button.get_attribute("title") == "退出全屏"
+    button.click()
+    p.wait_for_function(f"{MAP}.map._isFullscreen === false && window._fs === 'exitFullscreen'")
+    assert button.get_attribute("title") == "全屏"
+    # One metric scale line; its label matches its width at the map's scale.
+    scales = p.locator(".leaflet-control-scale-line").all()
+    assert len(scales) == 1
+    text = scales[0].text_content()
+    import re
+
+    value, unit = re.fullmatch(r"(\d+) (m|km)", text).groups()
+    metres = float(value) * (1000 if unit == "km" else 1)
+    width = p.evaluate(
+        "parseFloat(document.querySelector('.leaflet-control-scale-line').style.width)"
+    )
+    per_px = p.evaluate(
+        f"""() => {{ const m = {MAP}.map, y = m.getSize().y / 2;
+        return m.distance(m.containerPointToLatLng([0, y]), m.containerPointToLatLng([100, y])) / 100; }}"""
+    )
+    assert metres == pytest.approx(width * per_px, rel=0.02)
+    assert page.errors == []
+
+
+def test_every_text_attribute_is_inert_in_tooltip_popup_and_search(page, tmp_path):
+    """Markup and ``${…}`` in *every* shown text column (ID included) render as text."""
+    from synthetic import fake_result
+
+    from landclear.maps.park import PARCEL_POPUP
+
+    fake = fake_result(xss=False)
+    i = 4
+    text_cols = [
+        c
+        for c in PARCEL_POPUP
+        if c in fake.parcels and not pd_numeric(fake.parcels[c]) and c != "park"
+    ]
+    assert {"parcel_id", "owner_name", "credit_code", "action", "action_rule"} <= set(text_cols)
+    payload = {c: f"<img src=x onerror=alert('{c}')>${{alert('{c}')}}</script>" for c in text_cols}
+    for c, v in payload.items():
+        fake.parcels.loc[i, c] = v
+    path = _save(park_map(fake, "测试园区", offline=True), tmp_path / "every.html")
+    p = page.open(path)
+    x, y = _zoom_to(p, i)
+    p.mouse.move(x, y)
+    p.mouse.move(x + 1, y + 1)
+    tip = _wait_text(p, ".leaflet-tooltip", payload["parcel_id"])
+    assert tip.query_selector(".lc-card-title").text_content() == payload["parcel_id"]
+    assert payload["owner_name"] in [td.text_content() for td in tip.query_selector_all("td")]
+    p.mouse.click(x, y)
+    popup = _wait_text(p, ".leaflet-popup-content", payload["parcel_id"])
+    shown = [popup.query_selector(".lc-card-title").text_content()] + [
+        td.text_content() for td in popup.query_selector_all("td")
+    ]
+    for c, v in payload.items():
+        assert v in shown, c
+    for c in ("parcel_id", "owner_name"):
+        p.locator(".lc-search input").fill(f"onerror=alert('{c}')")
+        results = p.locator(".lc-search-results li").all_text_contents()
+        assert results == [f"{payload['parcel_id']} · {payload['owner_name']}"], c
+    p.wait_for_timeout(200)  # an injected <img src=x> would fail to load and fire onerror by now
+    assert p.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0
+    assert page.dialogs == [] and page.errors == []
+
+
+def pd_numeric(s) -> bool:
+    import pandas as pd
+
+    return pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)
