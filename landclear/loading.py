@@ -120,6 +120,8 @@ def load_inputs(project: Project, log: QualityLog | None = None) -> Inputs:
             sheet=spec.options.get("sheet"),
             log=log,
             base_dir=project.base_dir,
+            units=spec.options.get("units"),
+            encoding=spec.options.get("encoding"),
         )
         df = validate(df, name, log)
         if "credit_code" in df:

@@ -266,9 +266,11 @@ def load_project(
             check_keys(options, OPTION_KEYS, f"inputs.{name}_options")
             _check_encoding(options, name)
             units = options.get("units", {})
-            if not isinstance(units, Mapping) or not all(isinstance(v, str) for v in units.values()):
+            if not isinstance(units, Mapping) or not all(
+                isinstance(v, str) for v in units.values()
+            ):
                 raise ProjectError(
-                    f"[inputs.{name}_options] units 须为表，如 {{ amount = \"元\" }}"
+                    f'[inputs.{name}_options] units 须为表，如 {{ amount = "元" }}'
                     " / units must be a table of unit names"
                 )
             check_keys(units, list(FIELDS[name]), f"inputs.{name}_options.units")

@@ -195,3 +195,52 @@ def test_screening_scope_follows_the_plan(sample_result):
     expected = manuf & (above | (~above & (e["land_mu"] >= 3)))
     assert (e["screening_scope"].astype(bool) == expected).all()
     assert 0 < expected.sum() < len(e)
+
+
+# -- small projects built in code (review findings) ----------------------------
+
+
+def _small_project(tmp_path, *, ledgers: dict[str, str] | None = None, extra: str = ""):
+    """Four 150 m squares (GBK shapefile, EPSG:4545) owned by 甲/乙/丙/丁公司, plus CSV ledgers.
+
+    ``ledgers`` maps an input name to CSV text; ``extra`` is appended to the project file.
+    """
+    import geopandas as gpd
+    from shapely import box
+
+    (tmp_path / "parcels").mkdir()
+    x0, y0 = 370000, 4_320_000
+    g = gpd.GeoDataFrame(
+        {
+            "宗地代码": [f"640205001001GB0000{i}" for i in range(1, 5)],
+            "权利人": ["甲公司", "乙公司", "丙公司", "丁公司"],
+            "约定开工": ["2020-01-01", "2023-07-01", "2021-06-30", "2022-06-30"],
+            "出让价款": [100.0, 200.0, 300.0, 400.0],
+            "园区": ["石嘴山经济技术开发区"] * 4,
+        },
+        geometry=[box(x0 + i * 200, y0, x0 + i * 200 + 150, y0 + 150) for i in range(4)],
+        crs="EPSG:4545",
+    )
+    g.to_file(tmp_path / "parcels" / "p.shp", encoding="gbk")
+    lines = ['as_of = "2024-06-30"', "[inputs]", 'parcels = "parcels/p.shp"']
+    for name, text in (ledgers or {}).items():
+        (tmp_path / f"{name}.csv").write_text(text, "utf-8")
+        lines.append(f'{name} = "{name}.csv"')
+    body = "\n".join(lines) + "\n" + extra + '\n[columns.parcels]\nagreed_start = "约定开工"\n'
+    (tmp_path / "project.toml").write_text(body, "utf-8")
+    return tmp_path / "project.toml"
+
+
+def test_ledger_units_option_is_applied(tmp_path):
+    """[inputs.tax_arrears_options] units reach the ledger reader (they were ignored)."""
+    import landclear
+
+    f = _small_project(
+        tmp_path,
+        ledgers={
+            "tax_arrears": '企业名称,税种,欠税金额,所属期起\n甲公司,城镇土地使用税,"12,000",2021/1/1\n'
+        },
+        extra='[inputs.tax_arrears_options]\nunits = { amount = "元" }\n',
+    )
+    r = landclear.run(f)
+    assert r.tax_arrears["amount"].tolist() == [pytest.approx(1.2)]

@@ -59,7 +59,6 @@ def test_invalid_toml_names_file(tmp_path):
         load_project(f)
 
 
-
 @pytest.mark.parametrize(
     ("inputs", "columns", "needle"),
     [

@@ -78,6 +78,7 @@ class _Sheet:
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
     encoding: str | None = None
     formulas: list[tuple[int, int]] = field(default_factory=list)  # 0-based, no cached value
+    units: dict[str, str] = field(default_factory=dict)  # project units, over the header's
 
 
 def _cell_text(value: Any) -> str:
@@ -105,6 +106,12 @@ def _resolve(sources: Any, base_dir: str | Path | None) -> list[Path]:
                     "没有文件与该模式匹配 / no file matches this pattern", file=src
                 )
             files.extend(hits)
+        elif path.is_dir():
+            raise InputFileError(
+                "这是一个文件夹,不是台账文件;请写出文件名或通配符(如 ledgers/*.xlsx)"
+                " / is a directory, not a ledger file",
+                file=path,
+            )
         elif not path.is_file():
             raise InputFileError("文件不存在 / file not found", file=path)
         else:
@@ -114,18 +121,50 @@ def _resolve(sources: Any, base_dir: str | Path | None) -> list[Path]:
     return files
 
 
-def _read_text(path: Path) -> _Sheet:
+def _read_text(path: Path, encoding: str | None = None, input_name: str = "") -> _Sheet:
+    """A CSV/TSV as a grid: UTF-8 (BOM allowed), else GB18030, or the ``encoding`` given.
+
+    A declared encoding is strict: text that does not decode in it is an
+    :class:`InputFileError` naming the line, not silently replaced characters.
+    """
     data = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
+    if encoding is not None:
+        import codecs
+
+        from landclear.io.vectors import normalise_encoding
+
+        gdal = normalise_encoding(encoding)
+        if gdal is None:
+            raise ProjectError(
+                f"[inputs.{input_name}_options] encoding = {encoding!r} 不是已知的编码"
+                "（可用 gbk、gb18030、utf-8、big5）/ unknown encoding",
+                file=path,
+            )
+        codec = codecs.lookup(gdal).name
+        codec = "utf-8-sig" if codec == "utf-8" else codec
         try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - gb18030 decodes almost any byte string
-        raise InputFileError(
-            "无法识别文件编码(试过 UTF-8 与 GB18030) / unknown encoding", file=path
-        )
+            text = data.decode(codec)
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            raise InputFileError(
+                f"该行起不是 {encoding} 编码的文本；请检查项目文件 "
+                f"[inputs.{input_name}_options] encoding / not valid {encoding} from this line",
+                file=path,
+                row=line,
+            ) from None
+        label = f"{gdal} (option)"
+    else:
+        for label in ("utf-8-sig", "gb18030"):
+            try:
+                text = data.decode(label)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:  # pragma: no cover - gb18030 decodes almost any byte string
+            raise InputFileError(
+                "无法识别文件编码(试过 UTF-8 与 GB18030) / unknown encoding", file=path
+            )
+        label = "utf-8" if label == "utf-8-sig" else label
     sample = text[:8192]
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",\t;|")
@@ -133,7 +172,7 @@ def _read_text(path: Path) -> _Sheet:
     except csv.Error:
         delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    return _Sheet(path, None, rows, encoding="utf-8" if encoding == "utf-8-sig" else encoding)
+    return _Sheet(path, None, rows, encoding=label)
 
 
 def _open_workbook(path: Path) -> Any:
@@ -521,7 +560,7 @@ def _load_sheet(
             if column in data.columns and column not in units:
                 units[column] = sheet_unit
         rec.notes.append(f"{file_label}: 表上方注明 单位:{sheet_unit} / sheet unit {sheet_unit}")
-    return harmonise(data, input_name, units, log)
+    return harmonise(data, input_name, {**units, **sheet.units}, log)
 
 
 def _warn_formulas(
@@ -561,6 +600,8 @@ def read_ledger(
     sheet: int | str | None = None,
     log: QualityLog | None = None,
     base_dir: str | Path | None = None,
+    units: Mapping[str, str] | None = None,
+    encoding: str | None = None,
 ) -> pd.DataFrame:
     """Read one or several ledger files into a frame with canonical columns.
 
@@ -581,6 +622,12 @@ def read_ledger(
         Receives rows read/skipped, repairs and warnings.
     base_dir : path, optional
         Directory of the project file.
+    units : mapping, optional
+        ``{canonical: unit}`` (project ``[inputs.<input>_options] units``, e.g.
+        ``{"amount": "元"}``): wins over the unit written in the header or above it.
+    encoding : str, optional
+        Encoding of CSV/TSV files (``"gbk"``); default UTF-8, else GB18030.
+        Ignored for Excel files (noted in the log).
 
     Returns
     -------
@@ -630,12 +677,17 @@ def read_ledger(
         if suffix in _EXCEL:
             sh = _read_excel(path, sheet, input_name, overrides)
             sh.formulas = _uncached_formulas(sh)
+            if encoding is not None:
+                log.input(input_name).notes.append(
+                    f"{path.name}: encoding 选项只用于 CSV,Excel 不需要 / encoding option ignored"
+                )
         elif suffix in _TEXT:
-            sh = _read_text(path)
+            sh = _read_text(path, encoding, input_name)
         else:
             raise InputFileError(
                 f"不支持的文件类型 {suffix!r}(支持 xlsx/xls/csv) / unsupported file type", file=path
             )
+        sh.units = dict(units or {})
         frames.append(_load_sheet(sh, input_name, overrides, log))
 
     df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]

@@ -258,8 +258,17 @@ def _member_label(info: zipfile.ZipInfo) -> str:
 # --------------------------------------------------------------------------- encoding
 
 
-def _normalise_encoding(name: str) -> str | None:
-    """GDAL name of an encoding written in a .cpg file or the project file."""
+def normalise_encoding(name: str) -> str | None:
+    """GDAL name of an encoding written in a .cpg file or the project file.
+
+    ``None`` when Python knows no such codec. GBK and GB2312 become GB18030
+    (a strict superset); ``"ANSI 936"`` and ``"936"`` (code pages) are accepted.
+
+    Examples
+    --------
+    >>> normalise_encoding("gbk"), normalise_encoding("ANSI 936"), normalise_encoding("klingon")
+    ('GB18030', 'GB18030', None)
+    """
     import codecs
 
     text = name.strip().strip("\x00").strip()
@@ -388,9 +397,9 @@ def _choose_encoding(
     notes: list[str] = []
     if cpg is not None:
         text = cpg.decode("ascii", "replace")
-        enc = _normalise_encoding(text)
+        enc = normalise_encoding(text)
         if enc is not None:
-            if option and _normalise_encoding(option) not in (None, enc):
+            if option and normalise_encoding(option) not in (None, enc):
                 notes.append(
                     f".cpg 声明 {text.strip()}，与项目文件 encoding = {option!r} 不一致，按 .cpg 读取"
                     " / .cpg and option disagree; .cpg used"
@@ -398,7 +407,7 @@ def _choose_encoding(
             return enc, ".cpg", notes
         notes.append(f".cpg 内容无法识别（{text.strip()!r}）/ unknown .cpg code page")
     if option:
-        enc = _normalise_encoding(option)
+        enc = normalise_encoding(option)
         if enc is None:
             raise InputFileError(
                 f"无法识别的编码 encoding = {option!r}（可用 gbk、gb18030、utf-8、big5）"
@@ -594,7 +603,7 @@ def _read_geojson(ds: _Dataset, encoding: str | None) -> tuple[gpd.GeoDataFrame,
     try:
         body.decode("utf-8")
     except UnicodeDecodeError:
-        enc = _normalise_encoding(encoding) if encoding else "GB18030"
+        enc = normalise_encoding(encoding) if encoding else "GB18030"
         body = body.decode(_PY_NAME.get(enc or "GB18030", "gb18030"), "replace").encode("utf-8")
         label, changed = f"{enc} ({'option' if encoding else 'detected'})", True
     if body.lstrip()[:1] == b"[":

@@ -282,3 +282,70 @@ def test_sheet_argument(tmp_path):
     assert len(read_ledger(path, "enterprises", sheet=1)) == 7
     with pytest.raises(InputFileError, match="工作表"):
         read_ledger(path, "enterprises", sheet="没有")
+
+
+def test_units_option_wins_over_a_header_without_unit(tmp_path):
+    """[inputs.tax_arrears_options] units = { amount = "元" }: 12,000 元 → 1.2 万元."""
+    f = tmp_path / "tax.csv"
+    f.write_text(
+        '企业名称,税种,欠税金额,所属期起\n甲公司,城镇土地使用税,"12,000",2021/1/1\n', "utf-8"
+    )
+    assert read_ledger(f, "tax_arrears")["amount"].tolist() == [12000.0]
+    df = read_ledger(f, "tax_arrears", units={"amount": "元"})
+    assert df["amount"].tolist() == [pytest.approx(1.2)]
+
+
+def test_units_option_wins_over_the_header_unit_in_excel(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["企业名称", "税种", "欠税金额(万元)", "所属期起"])
+    ws.append(["甲公司", "城镇土地使用税", 12000, "2021-01-01"])
+    f = tmp_path / "tax.xlsx"
+    wb.save(f)
+    log = QualityLog()
+    df = read_ledger(f, "tax_arrears", units={"amount": "元"}, encoding="gbk", log=log)
+    assert df["amount"].tolist() == [pytest.approx(1.2)]
+    assert any("encoding" in n for n in log.inputs["tax_arrears"].notes)
+
+
+def test_encoding_option_reads_csv_in_that_encoding(tmp_path):
+    f = tmp_path / "tax.csv"
+    # Big5 bytes also decode as GB18030 (to other characters): only the option reads them right.
+    f.write_bytes(
+        "企業名稱,稅種,欠稅金額,所屬期起\n甲公司,城鎮土地使用稅,1,2021/1/1\n".encode("big5")
+    )
+    log = QualityLog()
+    columns = {
+        "name": "企業名稱",
+        "tax_type": "稅種",
+        "amount": "欠稅金額",
+        "period_start": "所屬期起",
+    }
+    df = read_ledger(f, "tax_arrears", columns=columns, encoding="big5", log=log)
+    assert df["tax_type"].tolist() == ["城鎮土地使用稅"]
+    assert log.inputs["tax_arrears"].encoding == "BIG5 (option)"
+
+
+def test_encoding_option_that_does_not_fit_names_the_line(tmp_path):
+    f = tmp_path / "tax.csv"
+    f.write_bytes(
+        "企业名称,税种,所属期起\n".encode() + "甲公司,城镇土地使用税,2021/1/1\n".encode("gbk")
+    )
+    with pytest.raises(InputFileError) as err:
+        read_ledger(f, "tax_arrears", encoding="utf-8")
+    assert err.value.row == 2
+    assert "[inputs.tax_arrears_options] encoding" in str(err.value)
+
+
+def test_unknown_encoding_option_is_a_project_error(tmp_path):
+    f = tmp_path / "tax.csv"
+    f.write_text("企业名称,税种,所属期起\n甲公司,城镇土地使用税,2021/1/1\n", "utf-8")
+    with pytest.raises(ProjectError, match=r"\[inputs.tax_arrears_options\] encoding = 'klingon'"):
+        read_ledger(f, "tax_arrears", encoding="klingon")
+
+
+def test_ledger_path_that_is_a_directory_says_so(tmp_path):
+    (tmp_path / "tax.csv").mkdir()
+    with pytest.raises(InputFileError, match="文件夹") as err:
+        read_ledger(tmp_path / "tax.csv", "tax_arrears")
+    assert "not found" not in str(err.value)
