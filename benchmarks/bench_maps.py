@@ -169,6 +169,10 @@ def main() -> None:
         mb = path.stat().st_size / 1e6
         print(f"{name:<26}{build:>9.2f}{mb:>10.2f}{mb / explore_mb:>11.2f}{opened:>9.2f}")
     print("\ntargets: HTML ≤ 8 MB, ≤ 0.50 × explore(), open < 3 s")
+    for name, _, path, opened in rows[:-1]:
+        mb = path.stat().st_size / 1e6
+        ok = mb <= 8 and mb <= 0.5 * explore_mb and opened < 3
+        print(f"  {name:<24} {'meets' if ok else 'MISSES'} the targets")
     print(f"files in {out}")
 
 
