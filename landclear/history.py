@@ -44,6 +44,7 @@ __all__ = [
     "input_hashes",
     "list_snapshots",
     "load_state",
+    "previous_snapshot",
     "snapshot",
     "state_frames",
 ]
@@ -498,6 +499,59 @@ def list_snapshots(store: str | Path) -> pd.DataFrame:
     return pd.DataFrame(out, columns=cols)
 
 
+def previous_snapshot(result: Any, store: str | Path | None = None) -> int | None:
+    """The snapshot a report on ``result`` compares with: the latest that is not of this state.
+
+    The half-year routine is "run, snapshot, write the bulletin": the latest
+    snapshot is then this period's own, and comparing with it would show no
+    change. Snapshots with the run's ``as_of`` and no change against the run
+    are skipped; the latest other one is the previous report. When every
+    snapshot is of this state, the earliest (there is nothing to report).
+
+    Parameters
+    ----------
+    result : Result
+    store : path, optional
+        Default :func:`default_store` of the result's project.
+
+    Returns
+    -------
+    int or None
+        A snapshot id; None when the store has no snapshot.
+
+    Example
+    -------
+    >>> snapshot(result, label="2024H1"); previous_snapshot(result)  # doctest: +SKIP
+    1
+    """
+    store = Path(store) if store is not None else default_store(result.project)
+    snaps = list_snapshots(store)
+    if len(snaps) == 0:
+        return None
+    as_of = result.project.as_of.isoformat()
+    live = _live_state(result)
+    ids = [int(i) for i in snaps["id"]]
+    for sid, snap_as_of in zip(reversed(ids), reversed(snaps["as_of"].tolist()), strict=True):
+        if snap_as_of != as_of or not compare(load_state(store, sid), live).empty:
+            return sid
+    return ids[0]
+
+
+def _live_state(result: Any) -> dict[str, Any]:
+    """The state of a run, typed like a stored one, for :func:`compare`."""
+    new = state_frames(result)
+    new.update(
+        {
+            "id": None,
+            "created": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+            "label": None,
+        }
+    )
+    for kind in ("parcels", "enterprises", "disposals"):
+        new[kind] = _normalise(new[kind])
+    return new
+
+
 def _resolve(conn: sqlite3.Connection, ref: Any) -> int:
     """A snapshot id from an id, a label, or a date (latest snapshot created on/before it)."""
     from landclear.errors import LandclearError
@@ -879,19 +933,7 @@ def changes(
         language = getattr(result.project, "language", "zh")
         path = Path(store) if store is not None else default_store(result.project)
         old = load_state(path, since)
-        if until is not None:
-            new = load_state(path, until)
-        else:
-            new = state_frames(result)
-            new.update(
-                {
-                    "id": None,
-                    "created": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-                    "label": None,
-                }
-            )
-            for kind in ("parcels", "enterprises", "disposals"):
-                new[kind] = _normalise(new[kind])
+        new = load_state(path, until) if until is not None else _live_state(result)
     return compare(old, new, language)
 
 

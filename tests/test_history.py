@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import pickle
 import shutil
@@ -92,19 +93,38 @@ def test_no_changes_against_itself(first, workdir):
     assert ch.to_frame().empty
 
 
-def _edit_ledgers(workdir: Path, result) -> tuple[str, str, str]:
-    """Complete one ongoing disposal; stop one producing enterprise since 2021-06-01."""
+def _enterprise_rows(ws, header_row: int, code_col: int, code: str) -> list[int]:
+    codes = [ws.cell(r, code_col).value for r in range(header_row + 1, ws.max_row + 1)]
+    norm = normalise_credit_code(pd.Series(codes, dtype="object"))
+    return [header_row + 1 + i for i, c in enumerate(norm.fillna("")) if c == code]
+
+
+def _edit_inputs(workdir: Path, result) -> dict[str, str]:
+    """Edit the sample's inputs the way a half year of work does.
+
+    * the disposal ledger: one ongoing disposal completed on 2024-05-20 (its
+      enterprise newly cleared), and one completed disposal put back to 推进中
+      (slipped; its enterprise keeps another completed disposal);
+    * the enterprise ledger: one producing enterprise stopped since 2021-06-01,
+      and one D-graded enterprise's tax and value added raised twentyfold;
+    * the 平罗 GeoPackage: one started parcel loses its start date and gets an
+      agreed start of 2021-03-01 (now idle three years, so recoverable).
+    """
     from landclear.progress import compute_progress
 
     table = compute_progress(result).disposals
     cleared = set(table.loc[table["done"], "ent_key"])
     ongoing = table[(table["status_class"] == "ongoing") & ~table["ent_key"].isin(cleared)]
     target = ongoing.sort_values("source_row").iloc[0]
+    done = table[table["done"]]
+    twice = done[done.groupby("ent_key")["ent_key"].transform("size") >= 2]
+    slip = twice.sort_values("source_row").iloc[0]
     wb = openpyxl.load_workbook(workdir / "ledgers" / "disposals.xlsx")
     ws = wb.active
     hr, head = _find_header(ws, "处置状态")
     ws.cell(int(target["source_row"]), _col(head, "处置状态")).value = "已完成"
     ws.cell(int(target["source_row"]), _col(head, "完成时间")).value = "2024-05-20"
+    ws.cell(int(slip["source_row"]), _col(head, "处置状态")).value = "推进中"
     wb.save(workdir / "ledgers" / "disposals.xlsx")
 
     # A producing enterprise with land, off every list, never disposed of.
@@ -120,63 +140,174 @@ def _edit_ledgers(workdir: Path, result) -> tuple[str, str, str]:
         & e["code_valid"]
     ]
     stop = ok.sort_values("enterprise_id").iloc[0]["enterprise_id"]
+    graded = ok[(ok["grade"] == "D") & ok["above_scale"].eq(True)]
+    regrade = graded[graded["enterprise_id"] != stop].sort_values("enterprise_id").iloc[0]
     wb = openpyxl.load_workbook(workdir / "ledgers" / "enterprises.xlsx")
     ws = wb.active
     hr, head = _find_header(ws, "生产状态")
     code_col = _col(head, "统一社会信用代码")
-    codes = [ws.cell(r, code_col).value for r in range(hr + 1, ws.max_row + 1)]
-    norm = normalise_credit_code(pd.Series(codes, dtype="object"))
-    rows = [hr + 1 + i for i, c in enumerate(norm.fillna("")) if c == stop]
+    rows = _enterprise_rows(ws, hr, code_col, stop)
     assert rows
     for r in rows:
         ws.cell(r, _col(head, "生产状态")).value = "停产"
         ws.cell(r, _col(head, "停产时间")).value = "2021-06-01"
+    rows = _enterprise_rows(ws, hr, code_col, regrade["enterprise_id"])
+    assert rows
+    for r in rows:
+        for name in ("实缴税金", "工业增加值"):
+            cell = ws.cell(r, _col(head, name))
+            cell.value = float(cell.value) * 20
     wb.save(workdir / "ledgers" / "enterprises.xlsx")
-    return target["key"], target["ent_key"], stop
+
+    quiet = p[
+        (p["source_file"] == "parcels/pingluo.gpkg")
+        & ~p["idle"]
+        & p["actual_start"].notna()
+        & (p["lists"] == 0)
+        & ~p["mortgaged_idle"]
+        & ~p["enterprise_id"].isin([stop, regrade["enterprise_id"]])
+    ]
+    idle_now = quiet.sort_values("parcel_id").iloc[0]["parcel_id"]
+    with sqlite3.connect(workdir / "parcels" / "pingluo.gpkg") as conn:
+        (layer,) = conn.execute("SELECT table_name FROM gpkg_contents").fetchone()
+        # The R-tree triggers call SpatiaLite functions plain sqlite3 lacks; the edit
+        # leaves geometries alone, so they are set aside for it and put back as they were.
+        triggers = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?",
+            (layer,),
+        ).fetchall()
+        for name, _ in triggers:
+            conn.execute(f'DROP TRIGGER "{name}"')
+        n = conn.execute(
+            f'UPDATE "{layer}" SET "实际开工日期" = NULL, "约定开工日期" = ? WHERE "宗地代码" = ?',
+            ("2021-03-01", idle_now),
+        ).rowcount
+        for _, sql in triggers:
+            conn.execute(sql)
+    assert n == 1
+    return {
+        "completed_key": target["key"],
+        "cleared_ent": target["ent_key"],
+        "slipped_key": slip["key"],
+        "stopped_ent": stop,
+        "regraded_ent": regrade["enterprise_id"],
+        "idle_parcel": idle_now,
+    }
 
 
 @pytest.fixture(scope="module")
 def second(first, workdir):
     result, info = first
-    key, cleared_ent, stopped_ent = _edit_ledgers(workdir, result)
+    edits = _edit_inputs(workdir, result)
     result2 = landclear.analysis.run(workdir / "project.toml")
     info2 = snapshot(result2, label="after")
-    return result2, info2, key, cleared_ent, stopped_ent
+    return result2, info2, edits
 
 
-def test_changes_show_exactly_the_edits(first, second, workdir):
-    _, info = first
-    result2, info2, key, cleared_ent, stopped_ent = second
+def _newly(before: pd.DataFrame, after: pd.DataFrame, key: str, flag: str) -> set[str]:
+    """Rows of ``after`` whose ``flag`` turned true, straight from the two runs' frames."""
+    was = set(before.loc[before[flag].astype(bool), key])
+    now = set(after.loc[after[flag].astype(bool), key])
+    return (now - was) & set(before[key])
+
+
+def test_two_snapshots_with_edited_inputs_show_the_expected_changes(first, second, workdir):
+    """The issue's "done when": edited ledgers, two snapshots, exactly the changes made.
+
+    Expected values come from the edits and from the two runs' own frames
+    (result.parcels, result.enterprises), not from the history store.
+    """
+    result, info = first
+    result2, info2, ed = second
     store = workdir / "landclear-history.sqlite"
+    idle = _newly(result.parcels, result2.parcels, "parcel_id", "idle")
+    recoverable = _newly(result.parcels, result2.parcels, "parcel_id", "recoverable")
+    stopped = _newly(result.enterprises, result2.enterprises, "enterprise_id", "stopped_2y")
+    g1 = result.enterprises.set_index("enterprise_id")["grade"]
+    g2 = result2.enterprises.set_index("enterprise_id")["grade"]
+    common = g1.index.intersection(g2.index)
+    moved = g1[common].notna() & g2[common].notna() & (g1[common] != g2[common])
+    grades = {e: (g1[e], g2[e]) for e in common[moved.to_numpy()]}
+    assert ed["idle_parcel"] in idle and ed["idle_parcel"] in recoverable
+    assert stopped == {ed["stopped_ent"]}
+    assert grades[ed["regraded_ent"]] == ("D", "A")
     for ch in (
         changes(store, since=info.id),
         changes(store, "before", "after"),
         changes(result2, since=info.id),
     ):
-        assert ch.newly_cleared["enterprise_id"].tolist() == [cleared_ent]
+        assert ch.newly_cleared["enterprise_id"].tolist() == [ed["cleared_ent"]]
         assert ch.newly_cleared["cleared_on"].tolist() == ["2024-05-20"]
-        assert ch.disposals_completed["key"].tolist() == [key]
-        assert ch.newly_stopped["enterprise_id"].tolist() == [stopped_ent]
-        for kind in (
-            "newly_idle",
-            "newly_recoverable",
-            "slipped",
-            "parcels_added",
-            "parcels_removed",
-            "newly_tax_arrears",
-        ):
+        assert ch.disposals_completed["key"].tolist() == [ed["completed_key"]]
+        assert set(ch.newly_stopped["enterprise_id"]) == stopped
+        assert set(ch.newly_idle["parcel_id"]) == idle
+        assert set(ch.newly_recoverable["parcel_id"]) == recoverable
+        got = {r.enterprise_id: (r.grade_from, r.grade_to) for r in ch.grade_changes.itertuples()}
+        assert got == grades
+        assert ch.slipped["key"].tolist() == [ed["slipped_key"]]
+        assert "状态倒退 已完成 → 推进中" in ch.slipped["detail"].iloc[0]
+        for kind in ("parcels_added", "parcels_removed", "newly_tax_arrears"):
             assert len(getattr(ch, kind)) == 0, (kind, getattr(ch, kind))
         delta = ch.summary_delta().set_index("item")
-        assert delta.loc["cleared_enterprises", "delta"] == 1
+        assert delta.loc["cleared_enterprises", "delta"] == 1  # the slipped one stays cleared
         assert delta.loc["stopped_list", "delta"] == 1
+        assert delta.loc["idle_parcels", "delta"] == len(idle) - len(
+            _newly(result2.parcels, result.parcels, "parcel_id", "idle")
+        )
     long = ch.to_frame()
-    assert set(long["kind"]) >= {"newly_cleared", "disposals_completed", "newly_stopped"}
-    # Input hashes: only the two edited ledgers differ.
+    assert set(long["kind"]) >= {
+        "newly_cleared",
+        "disposals_completed",
+        "newly_stopped",
+        "newly_idle",
+        "newly_recoverable",
+        "grade_changes",
+        "slipped",
+    }
+    # Input hashes: only the three edited files differ.
     with sqlite3.connect(store) as conn:
         h = pd.read_sql("SELECT snapshot_id, path, sha256 FROM input_files", conn)
     wide = h.pivot(index="path", columns="snapshot_id", values="sha256")
     diff = sorted(Path(p).name for p in wide.index[wide[info.id] != wide[info2.id]])
-    assert diff == ["disposals.xlsx", "enterprises.xlsx"]
+    assert diff == ["disposals.xlsx", "enterprises.xlsx", "pingluo.gpkg"]
+
+
+def test_previous_snapshot_skips_this_periods_own(first, second, workdir):
+    from landclear.history import previous_snapshot
+
+    result, info = first
+    result2, info2, _ = second
+    store = workdir / "landclear-history.sqlite"
+    # "after" records result2 itself: the report on result2 compares with "before".
+    assert previous_snapshot(result2, store) == info.id
+    # For result (the state of "before"), "after" differs: it is the one to compare with.
+    assert previous_snapshot(result, store) == info2.id
+
+
+def test_cli_changes_since_date_and_snapshot(second, workdir, tmp_path):
+    import click
+    from click.testing import CliRunner
+
+    from landclear.progress import register_cli
+
+    _, _, ed = second
+    group = click.Group("landclear")
+    register_cli(group)
+    runner = CliRunner()
+    project = str(workdir / "project.toml")
+    today = pd.Timestamp.now().date().isoformat()
+    for since in ("before", "1", today):
+        args = ["changes", project, "--since", since]
+        if since == today:  # the latest taken today is "after": compare it with "before"
+            args += ["--until", "before"]
+        r = runner.invoke(group, [*args, "--out", str(tmp_path / since)])
+        assert r.exit_code == 0, r.output
+        if since != today:  # a fresh run of the edited inputs against "before"
+            assert "新出清企业: 1" in r.output and "处置滞后或倒退: 1" in r.output
+            js = json.loads((tmp_path / since / "changes.json").read_text("utf-8"))
+            keys = {(c["kind"], c["key"]) for c in js["changes"]}
+            assert ("newly_idle", ed["idle_parcel"]) in keys
+            assert ("grade_changes", ed["regraded_ent"]) in keys
 
 
 def test_changes_since_date_and_write(first, second, workdir, tmp_path):
