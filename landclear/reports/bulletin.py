@@ -34,6 +34,9 @@ from landclear.labels import LIST_NAMES, label
 __all__ = ["bulletin_context", "write_bulletin"]
 
 ROW_LIMIT = 60
+#: Tables with more columns than this fit an A4 page only on their side (see ``_table``).
+MAX_COLUMNS = 10
+MAX_TRANSPOSED_ROWS = 6
 
 TEXT: dict[str, tuple[str, str]] = {
     "title": (
@@ -52,7 +55,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "by_method": ("按处置方式", "By disposal method"),
     "lists": ("四、三个清单", "4. The three lists"),
     "milestones": ("五、高耗低效企业整治目标节点", "5. Rectification milestones"),
-    "parks": ("六、园区亩均效益指标", "6. Park per-mu indicators"),
+    "parks": (
+        "六、园区亩均效益指标(分年度,对照当年目标)",
+        "6. Park per-mu indicators by year, against that year's targets",
+    ),
     "changes": ("七、与上次快照相比的变化", "7. Changes since the previous snapshot"),
     "behind": ("八、进度滞后事项", "8. Behind schedule"),
     "recoverable": (
@@ -119,6 +125,7 @@ COLUMN_TEXT: dict[str, tuple[str, str]] = {
     "pass_investment": ("投资达标", "Investment met"),
     "pass_output": ("产出达标", "Output met"),
     "pass_tax": ("税收达标", "Tax met"),
+    "pass_all": ("三项达标", "All three met"),
 }
 
 
@@ -156,9 +163,21 @@ def _table(
     shares: tuple[str, ...] = ("share", "required_share"),
     limit: int = ROW_LIMIT,
 ) -> dict[str, Any]:
-    """A DataFrame as strings for the template (escaping is the template's job)."""
+    """A DataFrame as strings for the template (escaping is the template's job).
+
+    A table wider than :data:`MAX_COLUMNS` with at most
+    :data:`MAX_TRANSPOSED_ROWS` rows (a scenario's per-park summary) is
+    turned on its side, one column per row of ``df``, so that it fits the
+    width of an A4 page instead of breaking its text one character a line.
+
+    Example
+    -------
+    >>> t = _table(pd.DataFrame({"park": ["甲"], **{f"c{i}": [i] for i in range(12)}}), "zh")
+    >>> len(t["columns"]), len(t["rows"]), t["rows"][1]
+    (2, 12, ['c1', '1'])
+    """
     if df is None or len(df) == 0:
-        return {"columns": [], "rows": [], "numeric": [], "more": ""}
+        return {"columns": [], "rows": [], "numeric": [], "more": "", "transposed": False}
     cols = [c for c in (columns or list(df.columns)) if c in df.columns]
     shown = df[cols].head(limit)
     numeric = [
@@ -169,11 +188,23 @@ def _table(
         for rec in shown.astype(object).itertuples(index=False, name=None)
     ]
     more = _t("more", lang, n=len(df) - limit) if len(df) > limit else ""
+    headers = [_header(c, lang) for c in cols]
+    if len(cols) > MAX_COLUMNS and len(rows) <= MAX_TRANSPOSED_ROWS:
+        # Row i of the result: field i, then its value in every row of df.
+        side = [[h, *(r[i] for r in rows)] for i, h in enumerate(headers)]
+        return {
+            "columns": side[0],
+            "rows": side[1:],
+            "numeric": [False] * (len(rows) + 1),
+            "more": more,
+            "transposed": True,
+        }
     return {
-        "columns": [_header(c, lang) for c in cols],
+        "columns": headers,
         "rows": rows,
         "numeric": numeric,
         "more": more,
+        "transposed": False,
     }
 
 
@@ -211,7 +242,17 @@ def _behind(result: Any, progress: Any, lang: str) -> tuple[pd.DataFrame, pd.Dat
     # The most advanced disposal under way on each parcel, if any.
     rank = d["status_class"].map({"completed": 3, "ongoing": 2, "planned": 1}).fillna(0)
     latest = d.assign(_r=rank).sort_values("_r").drop_duplicates("parcel_id", keep="last")
-    status = latest.dropna(subset=["parcel_id"]).set_index("parcel_id")["status"]
+    latest = latest.dropna(subset=["parcel_id"]).set_index("parcel_id")
+    status = latest["status"].astype("string")
+    # A completion dated after as_of is not counted yet: say so instead of "已完成".
+    late = (latest["status_class"] == "completed") & ~latest["done"].astype(bool)
+    when = pd.to_datetime(latest["completed_on"], errors="coerce").dt.strftime("%Y-%m-%d")
+    after = (
+        status + "(" + when.fillna("?") + ",晚于基准日,未计入)"
+        if lang != "en"
+        else status + " (" + when.fillna("?") + ", after as_of: not counted)"
+    )
+    status = status.where(~late, after)
     rec["progress_status"] = (
         rec["parcel_id"].map(status).astype("string").fillna(_t("not_started", lang))
     )
@@ -234,15 +275,17 @@ def _behind(result: Any, progress: Any, lang: str) -> tuple[pd.DataFrame, pd.Dat
 def _changes_part(
     result: Any, store: Path | None, since: Any, lang: str
 ) -> tuple[str, dict[str, Any] | None]:
-    from landclear.history import KINDS, changes, default_store, list_snapshots
+    from landclear.history import KINDS, changes, default_store, list_snapshots, previous_snapshot
 
     store = Path(store) if store is not None else default_store(result.project)
     snaps = list_snapshots(store) if store.exists() else pd.DataFrame()
     if len(snaps) == 0:
         return _t("no_store", lang), None
-    ref = since if since is not None else int(snaps["id"].iloc[-1])
+    ref = since if since is not None else previous_snapshot(result, store)
     ch = changes(result, since=ref, store=store)
     s = ch.since
+    # Snapshots of this very state (this period's own, taken before the bulletin).
+    later = snaps[snaps["id"] > int(s["id"])]
     intro = (
         f"比较对象:快照 {s['id']}{'(' + s['label'] + ')' if s.get('label') else ''},"
         f"记录于 {s['created']},基准日 {s['as_of']}。"
@@ -250,6 +293,13 @@ def _changes_part(
         else f"Compared with snapshot {s['id']} ({s.get('label') or '-'}), taken {s['created']}, "
         f"as of {s['as_of']}."
     )
+    if since is None and len(later):
+        own = "、".join(str(i) for i in later["id"])
+        intro += (
+            f"快照 {own} 为本期结果,未作比较对象。"
+            if lang != "en"
+            else f" Snapshot(s) {own} record this period and are not compared with."
+        )
     i = 1 if lang == "en" else 0
     counts = pd.DataFrame(
         {
@@ -365,7 +415,12 @@ def bulletin_context(
             {"src": _data_uri(charts["park_indicators_png"]), "caption": _t("park_chart", lang)},
         ]
     py = progress.park_years
-    latest = py[py["year"] == py["year"].max()] if len(py) else result.parks
+    # Every year of the enterprise ledger, each against that year's targets.
+    park_table = py if len(py) else result.parks
+    passes = [c for c in ("pass_investment", "pass_output", "pass_tax") if c in park_table]
+    if len(passes) == 3:
+        met = park_table[passes].astype("boolean")
+        park_table = park_table.assign(pass_all=met.all(axis=1).where(met.notna().all(axis=1)))
     park_cols = [
         "park",
         "year",
@@ -376,6 +431,7 @@ def bulletin_context(
         "target_output",
         "tax_per_mu",
         "target_tax",
+        "pass_all",
     ]
     recoverable, overdue = _behind(result, progress, lang)
     changes_intro, changes_ctx = _changes_part(result, Path(store) if store else None, since, lang)
@@ -432,7 +488,7 @@ def bulletin_context(
                     "status",
                 ],
             ),
-            "parks": _table(latest, lang, park_cols),
+            "parks": _table(park_table, lang, park_cols),
             "recoverable": _table(recoverable, lang),
             "overdue": _table(overdue, lang),
         },
@@ -498,10 +554,17 @@ def write_bulletin(
     html_path.write_text(html_text, "utf-8")
     written["html"] = html_path
     if pdf:
-        import weasyprint
+        import os
+
+        from landclear.reports.render import html_to_pdf, subset_font, text_charset
 
         cjk_font_path()  # a clear FontError now rather than boxes in the PDF
+        # Same renderer as the parcel files: no network, the CJK font first in
+        # every stack, subset to the characters printed (a fraction of the time).
+        font = subset_font(text_charset([html_text]))
         pdf_path = out / "bulletin.pdf"
-        weasyprint.HTML(string=html_text, base_url=str(out)).write_pdf(pdf_path)
+        tmp = out / f".bulletin.pdf.tmp{os.getpid()}"
+        html_to_pdf(html_text, tmp, out, font_file=str(font) if font else None)
+        os.replace(tmp, pdf_path)
         written["pdf"] = pdf_path
     return written

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -32,8 +33,9 @@ def planted():
     return json.loads((ROOT / "shapefiles" / "planted.json").read_text("utf-8"))["progress"]
 
 
-def test_html_and_pdf(result, planted, tmp_path):
+def test_html_and_pdf(result, planted, tmp_path, no_tofu):
     written = write_bulletin(result, tmp_path, store=tmp_path / "none.sqlite")
+    no_tofu(written["pdf"])
     html = written["html"].read_text("utf-8")
     assert "石嘴山市闲置低效工业用地清理工作2024年上半年进展通报" in html
     assert f"{planted['cleared_enterprises']} / 80" in html
@@ -158,3 +160,98 @@ def test_cli_snapshot_changes_bulletin(tmp_path):
     assert r.exit_code == 2 and "找不到快照" in r.output
     r = runner.invoke(group, ["bulletin", "--help"])
     assert r.exit_code == 0 and "--out" in r.output and "--since" in r.output
+
+
+def test_compares_with_the_previous_report_not_this_periods_snapshot(result, tmp_path):
+    """Half-year routine: snapshot H2, …, snapshot H1, bulletin: changes are since H2."""
+    table = compute_progress(result).disposals
+    done = table[table["done"]]
+    once = done.groupby("ent_key").filter(lambda g: len(g) == 1).iloc[0]
+    before = result.disposals.copy()
+    before.loc[before["source_row"] == once["source_row"], "status"] = "推进中"
+    store = tmp_path / "h.sqlite"
+    snapshot(dataclasses.replace(result, disposals=before, extras={}), store=store, label="2023H2")
+    snapshot(result, store=store, label="2024H1")  # this period, taken before the bulletin
+    ctx = bulletin_context(result, store=store)
+    assert "快照 1(2023H2)" in ctx["changes_intro"]
+    assert "快照 2 为本期结果" in ctx["changes_intro"]
+    counts = dict(ctx["changes"]["counts"]["rows"])
+    assert counts["新出清企业"] == "1" and counts["新完成处置"] == "1"
+    # Asked for explicitly, the latest snapshot is used as it is: nothing changed.
+    same = bulletin_context(result, store=store, since="2024H1")
+    assert all(n == "0" for n in dict(same["changes"]["counts"]["rows"]).values())
+
+
+def test_park_indicators_for_every_year_against_that_years_targets(result):
+    ctx = bulletin_context(result, store=Path("/nonexistent/h.sqlite"))
+    t = ctx["tables"]["parks"]
+    cols = t["columns"]
+    year, inv_t, out_t, tax_t = (
+        cols.index(c) for c in ("年度", "投资强度目标", "产出强度目标", "亩均税收目标")
+    )
+    targets = {r[year]: (r[inv_t], r[out_t], r[tax_t]) for r in t["rows"]}
+    years = sorted(int(y) for y in result.enterprise_years["year"].dropna().unique())
+    assert sorted(int(y) for y in targets) == years and len(years) >= 2
+    for y in years:
+        want = result.project.targets.per_mu_for(y)
+        assert targets[str(y)] == tuple(f"{want[k]:,.2f}" for k in ("investment", "output", "tax"))
+    parks = {r[0] for r in t["rows"]}
+    assert set(result.parks["park"]) <= parks
+
+
+def test_wide_scenario_tables_are_turned_on_their_side(result, tmp_path):
+    """A 20-column scenario summary would print one character a line; on its side it fits."""
+    wide = [(n, df) for n, df in result.extras["scenario_tables"] if df.shape[1] > 10]
+    assert wide, "the sample has a wide scenario table"
+    ctx = bulletin_context(result, store=Path("/nonexistent/h.sqlite"))
+    for (name, df), part in zip(result.extras["scenario_tables"], ctx["scenarios"], strict=True):
+        assert part["name"] == name
+        t = part["table"]
+        if df.shape[1] > 10:
+            assert t["transposed"] and len(t["columns"]) == len(df) + 1
+            assert [r[0] for r in t["rows"]] == [str(c) for c in df.columns[1:]]
+    written = write_bulletin(result, tmp_path, store=tmp_path / "none.sqlite")
+    assert 'class="side"' in written["html"].read_text("utf-8")
+    from pypdf import PdfReader
+
+    assert len(PdfReader(written["pdf"]).pages) <= 8
+
+
+def test_behind_schedule_says_when_a_completion_is_not_counted_yet(result):
+    """A recoverable parcel whose disposal is completed after as_of is still behind."""
+    ctx = bulletin_context(result, store=Path("/nonexistent/h.sqlite"))
+    t = compute_progress(result).disposals
+    late = t[(t["status_class"] == "completed") & ~t["done"] & t["parcel_id"].notna()]
+    rows = {r[0]: r[-1] for r in ctx["tables"]["recoverable"]["rows"]}
+    shown = [pid for pid in late["parcel_id"] if pid in rows]
+    assert shown, "the sample plants a recoverable parcel completed after as_of"
+    for pid in shown:
+        assert "晚于基准日" in rows[pid] and "未计入" in rows[pid]
+    assert not any(v == "已完成" for v in rows.values())
+
+
+def test_cli_bulletin_writes_html_and_pdf(planted, tmp_path, no_tofu):
+    group = click.Group("landclear")
+    register_cli(group)
+    out = tmp_path / "bulletin"
+    project = str(ROOT / "shapefiles" / "project.toml")
+    r = CliRunner().invoke(
+        group, ["bulletin", project, "--out", str(out), "--store", str(tmp_path / "h.sqlite")]
+    )
+    assert r.exit_code == 0, r.output
+    assert (out / "bulletin.html").is_file() and (out / "bulletin.pdf").is_file()
+    assert (out / "progress.png").is_file() and (out / "charts" / "park_indicators.svg").is_file()
+    no_tofu(out / "bulletin.pdf")
+    text = re.sub(
+        r"\s+",
+        "",
+        subprocess.run(
+            ["pdftotext", str(out / "bulletin.pdf"), "-"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout,
+    )
+    assert f"{planted['cleared_enterprises']}/80" in text
+    for heading in ("按县区", "按园区", "三个清单", "进度滞后事项", "与上次快照相比的变化"):
+        assert heading in text, heading
