@@ -141,3 +141,49 @@ def test_overview_has_no_links_to_maps_that_were_not_written(fake, tmp_path):
     assert np.isin(
         ["测试园区.html", "overview.html"], [f.name for f in (tmp_path / "maps").iterdir()]
     ).all()
+
+
+def test_run_outputs_a_map_per_sample_park_and_the_overview(sample_result, page, tmp_path):
+    """Done-when of issue 4: ``landclear run``/``make demo`` (Result.to_files) writes maps/."""
+    written = sample_result.to_files(tmp_path, workbook=False)
+    parks = ["石嘴山高新技术产业开发区", "石嘴山经济技术开发区", "平罗工业园区"]
+    files = sorted(p.name for p in (tmp_path / "maps").iterdir())
+    assert files == sorted([*(f"{p}.html" for p in parks), "overview.html"])
+    assert written["map_overview"] == tmp_path / "maps" / "overview.html"
+    # Online maps link the CDN: serve the vendored copies of exactly those URLs.
+    page.page.unroute("**/*")
+    page.page.route("**/*", _serve_cdn_locally(page))
+    for park in parks:
+        p = page.open(tmp_path / "maps" / f"{park}.html")
+        n = p.evaluate("Object.values(LandclearMaps.maps)[0].parcels.getLayers().length")
+        assert n == int((sample_result.parcels["park"] == park).sum())
+        assert p.locator(".lc-title-main").text_content() == park
+    p = page.open(tmp_path / "maps" / "overview.html")
+    assert p.evaluate(f"{OVERVIEW}.count") == 3
+    assert [e for e in page.errors if "ERR_FAILED" not in e] == []
+    # Cut: OSM tiles and the plugins' CSS images (the CDN has them next to the CSS).
+    assert any("tile.openstreetmap.org" in u for u in page.blocked)
+    assert all(
+        "tile.openstreetmap.org" in u
+        or (u.startswith("https://cdn.jsdelivr.net/npm/") and u.endswith(".png"))
+        for u in page.blocked
+    )
+
+
+def _serve_cdn_locally(page):
+    from landclear.maps.offline import ASSETS, asset_text
+
+    local = {a.url: a for a in ASSETS.values()}
+
+    def route(r):
+        url = r.request.url
+        if url.startswith(("file:", "data:")):
+            return r.continue_()
+        if url in local:
+            a = local[url]
+            ctype = "text/css" if a.kind == "css" else "application/javascript"
+            return r.fulfill(status=200, body=asset_text(a.file), content_type=ctype)
+        page.blocked.append(url)  # OSM tiles: cut
+        return r.abort()
+
+    return route
