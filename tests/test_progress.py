@@ -199,10 +199,24 @@ def test_pace_arithmetic(tmp_path):
 def test_milestones(tmp_path):
     """Scope ∩ low-efficiency = 甲, 乙, 丁 (丁 below scale with 5 mu ≥ 3); 甲 rectified 2022."""
     m = compute_progress(hand_made(tmp_path)).milestones.set_index("year")
+    # The plan's milestones: ≥ 50 % by end 2022, ≥ 80 % by end 2023, 100 % by end 2024.
+    assert m["required_share"].to_dict() == {2022: 0.5, 2023: 0.8, 2024: 1.0}
+    assert m["due"].to_dict() == {2022: "2022-12-31", 2023: "2023-12-31", 2024: "2024-12-31"}
     assert m.loc[2022, "scope_enterprises"] == 3 and m.loc[2022, "rectified"] == 1
-    assert m.loc[2022, "required_share"] == 0.5 and not m.loc[2022, "met"]
-    assert m.loc[2023, "share"] == pytest.approx(1 / 3)
+    assert not m.loc[2022, "met"] and "未达标" in m.loc[2022, "status"]
+    assert m.loc[2023, "share"] == pytest.approx(1 / 3) and not m.loc[2023, "met"]
     assert pd.isna(m.loc[2024, "met"]) and "进行中" in m.loc[2024, "status"]
+    # 2024 counts what is done by as_of: 甲 (2022) only; 丁's disposal is still 推进中.
+    assert m.loc[2024, "rectified"] == 1
+
+
+def test_milestones_from_the_project_file(tmp_path):
+    """``[targets.rectification]`` replaces a milestone; 1 of 3 by end 2022 meets 30 %."""
+    m = compute_progress(hand_made(tmp_path, rectification={"2022": 0.3})).milestones
+    m = m.set_index("year")
+    assert m.loc[2022, "required_share"] == 0.3 and bool(m.loc[2022, "met"])
+    assert "已达标" in m.loc[2022, "status"]
+    assert m.loc[2023, "required_share"] == 0.8  # the others stay the plan's
 
 
 def test_park_years(tmp_path):
