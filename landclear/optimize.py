@@ -389,8 +389,14 @@ class ClearancePlan:
         }
         s["parcels"] = len(self.parcel_ids)
         if self.scenario is not None:
-            s["progress_mu_added"] = self.scenario.summary["progress_mu_added"]
-            s["progress_enterprises_added"] = self.scenario.summary["progress_enterprises_added"]
+            for key in (
+                "progress_mu_added",
+                "progress_enterprises_added",
+                "long_stopped_added",
+                "progress_mu_after",
+                "progress_enterprises_after",
+            ):
+                s[key] = self.scenario.summary[key]
         return s
 
     @property

@@ -243,6 +243,9 @@ def test_hand_computed_plan():
     plan = plan_clearance(r, "甲", 2024, candidates="lists>=1")
     assert plan.feasible and plan.optimal and plan.parcel_ids == ["p1"]
     assert plan.cleared_mu == 10.0
+    # p1 is not idle/low-efficiency/long-stopped here: E1 counts, its mu does not
+    assert plan.summary["progress_enterprises_added"] == 1
+    assert plan.summary["progress_mu_added"] == 0.0
     assert plan.attainment == pytest.approx(
         {"investment": 200 / 185, "output": 180 / 175, "tax": 9 / 8}
     )
