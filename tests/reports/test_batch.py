@@ -349,3 +349,38 @@ def test_locator_map_shows_parcel_neighbours_park_scale_and_north(sample_result,
     assert red.mean() > 0.005
     grey = (np.abs(img - 0xD9 / 255).max(axis=2) < 0.02).mean()
     assert grey > 0.02  # neighbours cover part of the picture
+
+
+@pytest.mark.slow
+def test_make_demo_writes_the_parcel_files_progress_charts_and_bulletin(tmp_path, no_tofu):
+    """Both issues' "done when": `landclear demo` (what `make demo` runs) on the sample."""
+    import json
+
+    from click.testing import CliRunner
+
+    from landclear.cli import main
+
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["demo", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    planted = json.loads(
+        (Path(__file__).resolve().parents[2] / "shapefiles" / "planted.json").read_text("utf-8")
+    )["progress"]
+    # 一地一档 for every parcel on at least one list, with the index (HTML and xlsx).
+    ws = openpyxl.load_workbook(out / "reports" / "index.xlsx").worksheets[0]
+    ids = {row[0] for row in ws.iter_rows(min_row=2, values_only=True)}
+    import geopandas as gpd
+
+    layer = gpd.read_file(out / "landclear.gpkg", layer="parcels")
+    assert ids == set(layer.loc[layer["lists"] >= 1, "parcel_id"]) and ids
+    assert len(list((out / "reports" / "parcels").glob("*.pdf"))) == len(ids)
+    assert (out / "reports" / "index.html").is_file()
+    # progress.json (DOMAIN §8), the charts and the half-year bulletin.
+    progress = json.loads((out / "progress.json").read_text("utf-8"))
+    assert progress["cleared_enterprises"] == planted["cleared_enterprises"]
+    assert progress["target_enterprises"] == 80 and progress["target_mu"] == 4000
+    for key in ("monthly", "by_park", "by_county"):
+        assert progress[key]
+    assert (out / "progress.png").is_file() and (out / "charts" / "burnup_mu.svg").is_file()
+    no_tofu(out / "bulletin" / "bulletin.pdf")
+    assert "进展通报" in (out / "bulletin" / "bulletin.html").read_text("utf-8")
