@@ -66,6 +66,8 @@ def read_vector_input(spec: InputSpec, project: Project, log: QualityLog) -> gpd
         from landclear.io.postgis import read_postgis_input
 
         gdf = read_postgis_input(spec, log)
+        # A unit the project names wins: shapefile headers cannot carry "(平方米)" in 10 bytes.
+        units = {**gdf.attrs.get("units", {}), **dict(spec.options.get("units", {}))}
     else:
         gdf = read_vectors(
             spec.sources,
@@ -76,9 +78,9 @@ def read_vector_input(spec: InputSpec, project: Project, log: QualityLog) -> gpd
             columns=spec.columns,
             log=log,
             base_dir=project.base_dir,
+            units=spec.options.get("units"),
         )
-    # A unit the project names wins: shapefile headers cannot carry "(平方米)" in 10 bytes.
-    units = {**gdf.attrs.get("units", {}), **dict(spec.options.get("units", {}))}
+        units = {}  # columns with a unit were converted per file (files may differ)
     gdf = harmonise(gdf, spec.name, units, log)
     return validate(gdf, spec.name, log)
 

@@ -271,15 +271,15 @@ def read_postgis_input(spec: InputSpec, log: QualityLog | None = None) -> gpd.Ge
         mapped, units = vectors._map_columns(raw, spec.name, spec.columns, ds, rec)
         mapped[SOURCE_FILE] = shown
         mapped[SOURCE_ROW] = np.arange(1, len(mapped) + 1, dtype=np.int64)
-        projected, crs_label = vectors._to_output_crs(mapped, spec.options.get("crs"), ds, rec, log)
         n_rejected = rec.rows_rejected
-        clean = vectors._clean_geometry(projected, ds, rec)
+        clean = vectors._clean_geometry(mapped, ds, rec)  # source CRS, before reprojection
         if len(raw) and clean.empty:
             reasons = pd.Series([r["reason"] for r in rec.rejected[n_rejected:]]).value_counts()
             raise DataError(
                 f"全部 {len(raw)} 行均被拒绝,主要原因:{reasons.index[0]} / every row rejected",
                 file=shown,
             )
+        clean, crs_label = vectors._to_output_crs(clean, spec.options.get("crs"), ds, rec, log)
         vectors._check_extent(clean, ds, rec, log)
         rec.encoding = "UTF-8 (PostgreSQL)"
         rec.crs = crs_label if rec.crs in (None, crs_label) else f"{rec.crs}; {crs_label}"

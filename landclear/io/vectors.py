@@ -10,9 +10,16 @@ with its file and 1-based feature number; every repaired geometry is logged.
 Encoding of a shapefile's .dbf, in order: the .cpg file, the ``encoding``
 option, the dBASE language-driver byte (LDID, header byte 29), and finally a
 check of the raw bytes (valid multibyte UTF-8 → UTF-8, else GB18030). Values
-are returned raw: value types are converted later by
-:func:`landclear.io.parse.harmonise`. Header units (``"面积(亩)"``) are kept in
-``gdf.attrs["units"]`` for it.
+are returned raw (value types are converted later by
+:func:`landclear.io.parse.harmonise`), except columns with a unit in their
+header (``"面积(平方米)"``) or in the ``units`` option: those are converted per
+file, since two files may use different units. Header units are also listed
+in ``gdf.attrs["units"]``.
+
+Geometry is checked and repaired in the source CRS, then reprojected;
+coordinates that cannot be what their CRS says (metres labelled as degrees,
+GK eastings with a zone prefix in a CRS without one) are a
+:class:`~landclear.errors.CRSError` naming the file and the likely CRS.
 """
 
 from __future__ import annotations
@@ -655,6 +662,17 @@ def _to_output_crs(
                 f'无法识别的坐标系 crs = {option!r}（例如 "EPSG:4545"）/ unknown CRS',
                 file=ds.shown,
             ) from exc
+    shapefile = isinstance(ds, _Dataset) and ds.suffix == ".shp"  # PostGIS passes a stand-in
+    prj = ds.sidecar(".prj", 4096) if file_crs is None and shapefile else None
+    if prj is not None:  # a .prj GDAL cannot parse is not the same as no .prj
+        shown_prj = prj.decode("utf-8", "replace").strip()[:60]
+        if opt_crs is None:
+            raise CRSError(
+                f"无法识别 .prj 文件中的坐标系（内容：{shown_prj!r}）；请换用正确的 .prj，或在项目文件 "
+                f'[inputs.{rec.name}_options] crs = "EPSG:4545" 指定 / unreadable .prj',
+                file=ds.shown,
+            )
+        rec.notes.append(f"{ds.shown}: .prj 无法识别，按项目文件 crs 读取 / unreadable .prj")
     if file_crs is None:
         if opt_crs is None:
             raise CRSError(
@@ -683,11 +701,81 @@ def _to_output_crs(
     from landclear.geo import check_plausible
 
     problem = check_plausible(gdf)
+    bounds = np.asarray(gdf.total_bounds, dtype=np.float64)
+    finite = bool(len(gdf)) and np.isfinite(bounds).all()
+    if finite and gdf.crs.is_geographic and not _valid_degrees(bounds):
+        # Metres labelled as degrees: every later step (area, maps) would fail or lie.
+        raise CRSError(
+            f"坐标系 {label} 是经纬度，但坐标范围 {_fmt_bounds(bounds)} 不是有效的度数"
+            f"（像投影坐标，单位米）；{_likely_crs(bounds)}。请修正 .prj，或在项目文件 "
+            f"[inputs.{rec.name}_options] crs 中写明 / coordinates are not degrees: wrong CRS",
+            file=ds.shown,
+        )
     if problem:
         log.warn(f"{ds.shown}: {problem}", input=rec.name, file=ds.shown, kind="crs_plausibility")
     if not gdf.crs.equals(CRS.from_user_input(OUTPUT_CRS)):
-        gdf = gdf.to_crs(OUTPUT_CRS)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            out = gdf.to_crs(OUTPUT_CRS)
+        if finite and not np.isfinite(np.asarray(out.total_bounds, dtype=np.float64)).all():
+            # e.g. GK eastings with a zone prefix (36xxxxxx) in a CRS without one
+            raise CRSError(
+                f"坐标无法按 {label} 转换为经纬度（坐标范围 {_fmt_bounds(bounds)}），坐标与坐标系不符"
+                f"{'：' + problem if problem else '；' + _likely_crs(bounds)}。请修正 .prj，或在"
+                f"项目文件 [inputs.{rec.name}_options] crs 中写明 / coordinates do not fit the CRS",
+                file=ds.shown,
+            )
+        gdf = out
     return gdf, label
+
+
+def _valid_degrees(bounds: np.ndarray) -> bool:
+    return bool(np.abs(bounds[[0, 2]]).max() <= 180 and np.abs(bounds[[1, 3]]).max() <= 90)
+
+
+def _fmt_bounds(bounds: np.ndarray) -> str:
+    nd = 3 if _valid_degrees(bounds) else 0
+    return "(" + ", ".join(f"{v:.{nd}f}" for v in bounds) + ")"
+
+
+def _likely_crs(bounds: np.ndarray) -> str:
+    """Chinese hint naming the CRS that projected coordinates most likely are in.
+
+    A GK easting with a zone prefix (36xxxxxx) names its zone; one without
+    (100–900 km) names the no-prefix zones that put the data in Shizuishan,
+    else the family (EPSG:4534–4554).
+
+    Examples
+    --------
+    >>> _likely_crs(np.array([36_370_000.0, 4_320_000, 36_371_000, 4_321_000]))
+    '可能是 EPSG:4524（CGCS2000 3度带，带号 36，中央经线 108°E）'
+    >>> _likely_crs(np.array([370_000.0, 4_320_000, 371_000, 4_321_000]))
+    '可能是 EPSG:4545（CGCS2000 3度带，中央经线 108°E）'
+    """
+    from pyproj import Transformer
+
+    from landclear.geo import SHIZUISHAN_BOUNDS
+
+    x0, y0, x1, y1 = bounds
+    zone = int(x0 // 1_000_000)
+    if 25 <= zone <= 45 and int(x1 // 1_000_000) == zone and 0 < y0 <= y1 < 10_000_000:
+        return (
+            f"可能是 EPSG:{4513 + zone - 25}（CGCS2000 3度带，带号 {zone}，中央经线 {3 * zone}°E）"
+        )
+    if 0 < x0 <= x1 < 1_000_000 and 0 < y0 <= y1 < 10_000_000:
+        fits = []
+        for zone in range(25, 46):
+            epsg = 4534 + zone - 25
+            tr = Transformer.from_crs(epsg, 4490, always_xy=True)
+            lon0, lat0, lon1, lat1 = tr.transform_bounds(*bounds, densify_pts=5)
+            bx0, by0, bx1, by1 = SHIZUISHAN_BOUNDS
+            inside = bx0 - 0.05 <= lon0 and by0 - 0.05 <= lat0
+            if inside and lon1 <= bx1 + 0.05 and lat1 <= by1 + 0.05:
+                fits.append(f"EPSG:{epsg}（CGCS2000 3度带，中央经线 {3 * zone}°E）")
+        if fits:
+            return "可能是 " + "或 ".join(fits)
+        return "可能是 CGCS2000 3度带（不带带号）EPSG:4534–4554，如 EPSG:4544（105°E）、EPSG:4545（108°E）"
+    return "无法判断应为哪个坐标系"
 
 
 def _check_extent(gdf: gpd.GeoDataFrame, ds: _Dataset, rec: InputRecord, log: QualityLog) -> None:
@@ -779,7 +867,13 @@ def _polygonal_parts(geoms: np.ndarray) -> np.ndarray:
 
 
 def _clean_geometry(gdf: gpd.GeoDataFrame, ds: _Dataset, rec: InputRecord) -> gpd.GeoDataFrame:
-    """Drop empty and non-polygonal rows, repair invalid ones; all logged by row."""
+    """Drop empty and non-polygonal rows, repair invalid ones; all logged by row.
+
+    Runs in the source CRS, before reprojection: reprojecting a collapsed
+    (zero-area) ring to degrees can bend it into a tiny valid polygon, so the
+    check must see the coordinates as drawn. A polygon with zero area and
+    nothing polygonal left after repair is rejected as zero-area.
+    """
     geoms = np.asarray(gdf.geometry.array, dtype=object)
     rows = gdf[SOURCE_ROW].to_numpy()
     if len(geoms) and shapely.has_z(geoms).any():
@@ -812,10 +906,16 @@ def _clean_geometry(gdf: gpd.GeoDataFrame, ds: _Dataset, rec: InputRecord) -> gp
         lost = pd.isna(polys)
         fixed_rows = rows[fix]
         if lost.any():
+            flat = shapely.area(geoms[fix][lost]) == 0
             rec.reject(
                 ds.shown,
                 fixed_rows[lost],
-                [f"几何无效且修复后不含面（{w}）/ no polygon left after repair" for w in why[lost]],
+                [
+                    f"面积为零（面退化为线或点，{w}）/ zero-area polygon"
+                    if z
+                    else f"几何无效且修复后不含面（{w}）/ no polygon left after repair"
+                    for w, z in zip(why[lost], flat, strict=True)
+                ],
                 "geometry",
             )
         if (~lost).any():
@@ -852,6 +952,7 @@ def read_vectors(
     columns: Mapping[str, str] | None = None,
     log: QualityLog | None = None,
     base_dir: str | Path | None = None,
+    units: Mapping[str, str] | None = None,
 ) -> gpd.GeoDataFrame:
     """Read polygon layers into one GeoDataFrame in EPSG:4490 with canonical names.
 
@@ -877,13 +978,21 @@ def read_vectors(
         Receives files, encoding, CRS, rows read, rejections and repairs.
     base_dir : str or Path, optional
         Directory relative paths start from (the project file's).
+    units : mapping, optional
+        ``{canonical: unit}`` (project ``[inputs.<input>]_options units``), over
+        the unit of every file's header.
 
     Returns
     -------
     GeoDataFrame
-        EPSG:4490; canonical columns (raw values), unmapped columns under their
-        own names, ``source_file``, ``source_row`` (1-based feature number),
-        polygonal ``geometry``. ``attrs["units"]`` holds units found in headers.
+        EPSG:4490; canonical columns, unmapped columns under their own names,
+        ``source_file``, ``source_row`` (1-based feature number), polygonal
+        ``geometry``. Values are raw, except columns with a unit (in the
+        header or ``units``): those are converted per file, before the files
+        are concatenated, to the canonical unit (亩, 万元 …) by
+        :func:`landclear.io.parse.harmonise`, since two files may write the
+        same column in different units. ``attrs["units"]`` holds the header
+        units found, per column (the first file's when files differ).
 
     Raises
     ------
@@ -899,7 +1008,7 @@ def read_vectors(
     log = log if log is not None else QualityLog()
     rec = log.input(input_name)
     frames: list[gpd.GeoDataFrame] = []
-    units: dict[str, str] = {}
+    found_units: dict[str, str] = {}
     encodings: list[str] = []
     crss: list[str] = []
     for path, shown in _expand(sources, base_dir):
@@ -912,21 +1021,23 @@ def read_vectors(
             mapped, file_units = _map_columns(raw, input_name, columns, ds, rec)
             mapped[SOURCE_FILE] = ds.shown
             mapped[SOURCE_ROW] = np.arange(1, len(mapped) + 1, dtype=np.int64)
-            projected, crs_label = _to_output_crs(mapped, crs, ds, rec, log)
             n_rejected = rec.rows_rejected
-            clean = _clean_geometry(projected, ds, rec)
+            clean = _clean_geometry(mapped, ds, rec)  # in the source CRS, before reprojection
             if len(raw) and clean.empty:
                 reasons = pd.Series([r["reason"] for r in rec.rejected[n_rejected:]]).value_counts()
                 raise DataError(
                     f"全部 {len(raw)} 个要素均被拒绝，主要原因：{reasons.index[0]} / every feature rejected",
                     file=ds.shown,
                 )
+            clean, crs_label = _to_output_crs(clean, crs, ds, rec, log)
             _check_extent(clean, ds, rec, log)
             for k, v in file_units.items():
-                if units.setdefault(k, v) != v:
+                if found_units.setdefault(k, v) != v:
                     rec.notes.append(
-                        f"{ds.shown}: {k} 单位 {v} 与其他文件 {units[k]} 不同 / unit differs"
+                        f"{ds.shown}: {k} 单位 {v} 与其他文件 {found_units[k]} 不同，"
+                        "已按各自文件的单位换算 / unit differs; each file converted by its own"
                     )
+            clean = _convert_units(clean, input_name, {**file_units, **(units or {})}, log)
             encodings.append(enc_label)
             crss.append(crs_label)
             frames.append(clean)
@@ -941,5 +1052,23 @@ def read_vectors(
     ordered = [c for c in out.columns if c not in (SOURCE_FILE, SOURCE_ROW, "geometry")]
     out = out[[*ordered, SOURCE_FILE, SOURCE_ROW, "geometry"]]
     out[SOURCE_ROW] = out[SOURCE_ROW].astype("int64")
-    out.attrs["units"] = units
+    out.attrs["units"] = found_units
     return out
+
+
+def _convert_units(
+    gdf: gpd.GeoDataFrame, input_name: str, units: Mapping[str, str], log: QualityLog
+) -> gpd.GeoDataFrame:
+    """Columns with a unit converted to their canonical unit (float), the rest untouched."""
+    from landclear.io.parse import harmonise
+
+    cols = [c for c in units if c in gdf.columns]
+    if not cols:
+        return gdf
+    part = harmonise(
+        pd.DataFrame(gdf[[*cols, SOURCE_FILE, SOURCE_ROW]]), input_name, dict(units), log
+    )
+    gdf = gdf.copy()
+    for c in cols:
+        gdf[c] = part[c]
+    return gdf

@@ -18,9 +18,9 @@ from pyproj import Transformer
 
 from landclear.errors import CRSError, DataError, InputFileError, MissingColumnError
 from landclear.io.vectors import (
-    _normalise_encoding,
     detect_dbf_encoding,
     list_sources,
+    normalise_encoding,
     read_vectors,
 )
 from landclear.quality import QualityLog
@@ -169,19 +169,19 @@ def test_mapshaper_fixtures_decode_as_published(row):
         enc, how = detect_dbf_encoding(path)
         assert (enc, how) == MAPSHAPER_HOW[key]
     else:  # the user names the encoding in the project file
-        enc = _normalise_encoding(row["decode_with"])
+        enc = normalise_encoding(row["decode_with"])
     table = pyogrio.read_dataframe(path, encoding=enc, read_geometry=False)
     text_col = "NAME" if "NAME" in table.columns else table.columns[0]
     assert table[text_col].iloc[int(row["record_index"])] == row["expected_value"]
 
 
-def test_normalise_encoding_spellings():
-    assert _normalise_encoding("Big-5") == "BIG5"
-    assert _normalise_encoding("936") == "GB18030"
-    assert _normalise_encoding("gbk") == "GB18030"
-    assert _normalise_encoding("65001") == "UTF-8"
-    assert _normalise_encoding("EUC-KR") == "EUC-KR"
-    assert _normalise_encoding("System") is None
+def testnormalise_encoding_spellings():
+    assert normalise_encoding("Big-5") == "BIG5"
+    assert normalise_encoding("936") == "GB18030"
+    assert normalise_encoding("gbk") == "GB18030"
+    assert normalise_encoding("65001") == "UTF-8"
+    assert normalise_encoding("EUC-KR") == "EUC-KR"
+    assert normalise_encoding("System") is None
 
 
 def test_real_utf8_dbf_without_cpg_and_gcj02_declared():
@@ -355,6 +355,20 @@ def test_gcj02_declared_for_projected_file_is_refused_or_ignored(tmp_path, parce
     assert any("不一致" in w["message"] for w in log.warnings)
 
 
+def test_unreadable_prj_is_not_called_missing(tmp_path):
+    shp = write_shapefile(parcel_frame(4545), tmp_path / "bad.shp", "GBK")
+    shp.with_suffix(".prj").write_text("GARBAGE")
+    with pytest.raises(CRSError) as err:
+        read_vectors(shp)
+    msg = str(err.value)
+    assert "bad.shp" in msg and "无法识别 .prj" in msg and "GARBAGE" in msg
+    assert "缺少坐标系" not in msg
+    log = QualityLog()
+    gdf = read_vectors(shp, crs="EPSG:4545", log=log)  # the option still rescues it
+    _assert_vertices_4490(gdf, 4545)
+    assert any("无法识别" in n for n in log.inputs["parcels"].notes)
+
+
 def test_unknown_crs_option(tmp_path):
     shp = write_shapefile(parcel_frame(4545), tmp_path / "noprj.shp", "GBK")
     shp.with_suffix(".prj").unlink()
@@ -379,6 +393,30 @@ def test_unmapped_columns_kept_and_units_in_attrs(tmp_path):
     assert out["备注"].tolist() == ["a", "b", "c"]
     assert out["certified_area"].tolist() == [10.5, 20.0, 3.0]
     assert out.attrs["units"] == {"certified_area": "亩"}
+
+
+def test_header_units_are_applied_per_file(tmp_path):
+    """Two files, one in 亩 and one in 平方米: each is converted by its own header unit."""
+    from landclear.io.parse import harmonise
+
+    a = parcel_frame(4545).iloc[:2].assign(**{"宗地面积(亩)": [33.7, 10.0]})
+    b = parcel_frame(4545).iloc[2:].assign(**{"宗地面积(平方米)": [22500.0]})
+    pyogrio.write_dataframe(a, tmp_path / "a.gpkg")
+    pyogrio.write_dataframe(b, tmp_path / "b.gpkg")
+    log = QualityLog()
+    gdf = read_vectors(["a.gpkg", "b.gpkg"], base_dir=tmp_path, log=log)
+    np.testing.assert_allclose(gdf["certified_area"], [33.7, 10.0, 33.75])
+    assert any("不同" in n for n in log.inputs["parcels"].notes)
+    # the loader's later harmonise must not convert a second time
+    again = harmonise(gdf, "parcels", {}, log)
+    np.testing.assert_allclose(again["certified_area"], [33.7, 10.0, 33.75])
+
+
+def test_units_option_wins_over_the_header_per_file(tmp_path):
+    a = parcel_frame(4545).assign(**{"ZDMJ": [1500.0, 3000.0, 6000.0]})
+    pyogrio.write_dataframe(a, tmp_path / "a.gpkg")
+    gdf = read_vectors("a.gpkg", base_dir=tmp_path, units={"certified_area": "平方米"})
+    np.testing.assert_allclose(gdf["certified_area"], [2.25, 4.5, 9.0])
 
 
 def test_missing_required_column_message(tmp_path):
@@ -432,6 +470,23 @@ def test_invalid_empty_and_wrong_geometries(tmp_path):
     np.testing.assert_allclose(back, [SIDE**2, SIDE**2 / 2, SIDE**2], rtol=1e-6)
     assert gdf.geometry.iloc[1].geom_type == "MultiPolygon"
     assert gdf.geometry.iloc[2].geom_type == "Polygon"  # polygon kept, line dropped
+
+
+def test_zero_area_polygon_is_rejected_in_the_source_crs(tmp_path):
+    """A ring collapsed onto a line must not come back as a tiny polygon after reprojection."""
+    x0, y0 = parcel_origins(4545)[0]
+    flat = shapely.Polygon([(x0, y0), (x0 + 150, y0), (x0 + 300, y0), (x0, y0)])
+    sq = shapely.box(x0, y0 + 500, x0 + SIDE, y0 + 500 + SIDE)
+    gdf = gpd.GeoDataFrame({"ZDDM": ["F1", "S1"]}, geometry=[flat, sq], crs=4545)
+    path = tmp_path / "flat.gpkg"
+    pyogrio.write_dataframe(gdf, path)
+    log = QualityLog()
+    out = read_vectors(path, log=log)
+    rec = log.inputs["parcels"]
+    assert out["parcel_id"].tolist() == ["S1"]
+    assert [r["row"] for r in rec.rejected] == [1]
+    assert "面积为零" in rec.rejected[0]["reason"]
+    assert rec.rows_read == rec.rows_used + rec.rows_rejected == 2
 
 
 def test_z_coordinates_dropped(tmp_path):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
+
 import geopandas as gpd
 import pytest
 from shapely.geometry import box
 
-from landclear.errors import DataError
+from landclear.errors import CRSError
 from landclear.io.vectors import read_vectors
 from landclear.quality import QualityLog
 
@@ -21,12 +23,34 @@ def test_zone_prefixed_eastings_in_a_no_prefix_crs_warn(tmp_path):
     path = tmp_path / "p.gpkg"
     gdf.to_file(path)
     log = QualityLog()
-    # Reprojected from the wrong zone the geometry is unusable: one clear error, and the
-    # recorded warning names the CRS that would fit.
-    with pytest.raises(DataError):
-        read_vectors(path, log=log)
-    messages = " ".join(w["message"] for w in log.warnings)
-    assert "EPSG:4523" in messages
+    # Reprojected from the wrong zone the coordinates are infinite: one CRS error naming
+    # the file and the CRS that would fit, not "invalid geometry", and no shapely warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(CRSError) as err:
+            read_vectors(path, log=log)
+    msg = str(err.value)
+    assert "p.gpkg" in msg and "EPSG:4523" in msg
+    assert "几何" not in msg and "geometry" not in msg
+
+
+def test_metres_declared_as_degrees_name_the_likely_crs(tmp_path):
+    """crs = "EPSG:4490" on GK metres (no .prj): a CRS error, not a pyproj traceback."""
+    gdf = gpd.GeoDataFrame(
+        {"ZDDM": ["640205001001GB00001"]},
+        geometry=[box(370_000, 4_320_000, 370_150, 4_320_150)],
+        crs=None,
+    )
+    path = tmp_path / "p.shp"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "crs was not provided": on purpose
+        gdf.to_file(path)
+    with pytest.raises(CRSError) as err:
+        read_vectors(path, crs="EPSG:4490", log=QualityLog())
+    msg = str(err.value)
+    assert "p.shp" in msg and "不是有效的度数" in msg
+    assert "EPSG:4545" in msg  # the GK zone that puts these metres in Shizuishan
+    assert "[inputs.parcels_options] crs" in msg
 
 
 def test_plausible_data_gives_no_crs_warning(tmp_path):
