@@ -20,7 +20,13 @@ from landclear.ids import (
     normalise_name,
 )
 from landclear.loading import Inputs, load_inputs
-from landclear.match import build_entities, link_parcels, link_to_entities, report_records
+from landclear.match import (
+    build_entities,
+    entity_variants,
+    link_parcels,
+    link_to_entities,
+    report_records,
+)
 from landclear.progress import DONE_STATUS
 from landclear.progress import attach as attach_progress
 from landclear.project import Project, load_project
@@ -196,8 +202,9 @@ def _link_all(
     """Give every parcel and ledger row an ``enterprise_id`` (code, name, fuzzy)."""
     ent = inputs.enterprises
     entities = build_entities(ent, parcels)
+    variants = entity_variants(entities)
     reports = []
-    ids, report = link_parcels(parcels, entities, min_score=min_score)
+    ids, report = link_parcels(parcels, entities, min_score=min_score, variants=variants)
     parcels["enterprise_id"] = ids
     reports.append(report)
     extra = []
@@ -210,7 +217,9 @@ def _link_all(
         if len(frame) == 0 or not ({"credit_code", "name"} & set(frame.columns)):
             frame["enterprise_id"] = pd.Series(pd.NA, index=frame.index, dtype="string")
             continue
-        ids, report = link_to_entities(frame, entities, min_score=min_score, source=name)
+        ids, report = link_to_entities(
+            frame, entities, min_score=min_score, source=name, variants=variants
+        )
         frame["enterprise_id"] = ids
         reports.append(report)
         if name != "disposals":  # a disposal names a parcel or a known enterprise

@@ -26,6 +26,7 @@ Examples
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -59,6 +60,59 @@ _SEPARATORS = r"[\s\u200b-\u200d\u2060\ufeff\-\u2010-\u2015\u2212_.·•/\\|,、
 _PLACEHOLDERS = ("无", "暂无", "空", "NULL", "NONE", "NAN", "N/A", "NA", "<NA>")
 
 _UNIQUE_MIN_ROWS = 2_000
+#: Distinct values remembered per function (and arguments) across calls.
+_MEMO_MAX = 4_000_000
+_MEMO: dict[tuple[Any, ...], tuple[dict[str, int], pd.DataFrame]] = {}
+_MEMO_LOCK = threading.Lock()
+
+
+def clear_memo() -> None:
+    """Forget every remembered result of the :func:`on_uniques` functions."""
+    with _MEMO_LOCK:
+        _MEMO.clear()
+
+
+def _memo_key(fn: Callable[..., Any], args: tuple, kwargs: dict) -> tuple[Any, ...] | None:
+    key = (fn.__module__, fn.__qualname__, args, tuple(sorted(kwargs.items())))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _memoised(
+    fn: Callable[..., Any], strings: list[str], dtype: Any, key: tuple[Any, ...] | None
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """``fn`` of distinct strings, reusing the results of earlier calls.
+
+    The same names and codes pass through several stages (entities, each
+    ledger, parcels); each distinct string is computed once per process.
+    Returns the table of results (one column per returned Series; attrs
+    ``tuple`` and ``names``) and the row of each string in it.
+    """
+    with _MEMO_LOCK:
+        positions, table = _MEMO.get(key, (None, None)) if key is not None else (None, None)
+    if positions is None:
+        positions, table = {}, None
+    rows = np.fromiter((positions.get(u, -1) for u in strings), dtype=np.int64, count=len(strings))
+    missing = rows < 0
+    if missing.any():
+        new = [u for u, m in zip(strings, missing, strict=True) if m]
+        done = fn(pd.Series(new, dtype=dtype))
+        is_tuple = isinstance(done, tuple)
+        parts = list(done) if is_tuple else [done]
+        fresh = pd.concat([p.reset_index(drop=True) for p in parts], axis=1, ignore_index=True)
+        start = 0 if table is None else len(table)
+        table = fresh if table is None else pd.concat([table, fresh], ignore_index=True)
+        table.attrs.update({"tuple": is_tuple, "names": [p.name for p in parts]})
+        rows[missing] = np.arange(start, start + len(new))
+        if key is not None and len(table) <= _MEMO_MAX:
+            positions = dict(positions)
+            positions.update(zip(new, range(start, start + len(new)), strict=True))
+            with _MEMO_LOCK:
+                _MEMO[key] = (positions, table)
+    return table, rows
 
 
 def on_uniques(
@@ -70,7 +124,8 @@ def on_uniques(
     each distinct value once gives the same result for a fraction of the work.
     The function returns a Series or a tuple of Series aligned to its input.
     Only columns whose inferred kind is in ``kinds`` qualify: by default text,
-    because in an object column 1, 1.0 and True hash alike.
+    because in an object column 1, 1.0 and True hash alike. Columns of pure
+    text are also remembered across calls (:func:`clear_memo` forgets).
     """
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -79,11 +134,38 @@ def on_uniques(
             s = values if isinstance(values, pd.Series) else None
             if s is None or len(s) < _UNIQUE_MIN_ROWS:
                 return fn(values, *args, **kwargs)
-            textual = isinstance(s.dtype, pd.StringDtype) or (
-                s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) in kinds
-            )
-            if not textual:
+            kind = "string" if isinstance(s.dtype, pd.StringDtype) else None
+            if kind is None and s.dtype == object:
+                kind = pd.api.types.infer_dtype(s, skipna=True)
+            if kind not in kinds:
                 return fn(values, *args, **kwargs)
+            if kind in ("string", "empty"):
+                # Pure text: distinct strings, remembered across calls; missing apart.
+                codes, uniques = pd.factorize(s, use_na_sentinel=True)
+                strings = np.asarray(uniques, dtype=object).tolist()
+                if not strings:
+                    return fn(values, *args, **kwargs)
+                table, rows = _memoised(
+                    lambda u: fn(u, *args, **kwargs), strings, s.dtype, _memo_key(fn, args, kwargs)
+                )
+                is_tuple = bool(table.attrs.get("tuple"))
+                names = table.attrs.get("names") or [None] * table.shape[1]
+                take = rows[np.maximum(codes, 0)]
+                na = codes < 0
+                if na.any():
+                    done = fn(pd.Series([None], dtype=s.dtype), *args, **kwargs)
+                    na_row = pd.concat(
+                        [p.reset_index(drop=True) for p in (done if is_tuple else [done])],
+                        axis=1,
+                        ignore_index=True,
+                    )
+                    table = pd.concat([table, na_row], ignore_index=True)
+                    take = np.where(na, len(table) - 1, take)
+                out = [
+                    table[c].iloc[take].set_axis(s.index).rename(name)
+                    for c, name in zip(table.columns, names, strict=True)
+                ]
+                return tuple(out) if is_tuple else out[0]
             codes, uniques = pd.factorize(s, use_na_sentinel=False)
             if len(uniques) > 0.7 * len(s):
                 return fn(values, *args, **kwargs)
@@ -324,20 +406,31 @@ def normalise_name(names: pd.Series | Iterable[object], drop_branch: bool = Fals
     >>> normalise_name(pd.Series(["宁夏XX化工有限公司大武口分公司"]), drop_branch=True).tolist()
     ['宁夏XX化工有限公司']
     """
+    if drop_branch:
+        return _drop_branch(normalise_name(names))
     s = _as_text(names).str.upper()
     s = s.str.replace(r"[\s\u200b-\u200d\u2060\ufeff]+", "", regex=True)
     s = s.str.replace(_OPEN, "(", regex=True).str.replace(_CLOSE, ")", regex=True)
     s = s.str.replace("有限责任公司", "有限公司", regex=False)
     s = s.str.replace(rf"^{_EDGE_PUNCT}|{_EDGE_PUNCT}$", "", regex=True)
-    if drop_branch:
-        s = s.str.replace(_BRANCH_BRACKET, "", regex=True)
-        # A branch of a branch ("…公司分公司分公司") needs one pass per level.
-        for _ in range(5):
-            stripped = s.str.replace(_BRANCH_TAIL, r"\1", regex=True)
-            if stripped.equals(s):
-                break
-            s = stripped
     return _empty_to_na(s.str.normalize("NFKC"))
+
+
+def _drop_branch(norm: pd.Series) -> pd.Series:
+    """Normalised names without their branch suffix (only names with a branch word change)."""
+    out = norm.copy()
+    has = _flag(norm.str.contains(_BRANCH_WORDS, regex=True))
+    if not has.any():
+        return out
+    s = norm[has].str.replace(_BRANCH_BRACKET, "", regex=True)
+    # A branch of a branch ("…公司分公司分公司") needs one pass per level.
+    for _ in range(5):
+        stripped = s.str.replace(_BRANCH_TAIL, r"\1", regex=True)
+        if stripped.equals(s):
+            break
+        s = stripped
+    out[has] = _empty_to_na(s.str.normalize("NFKC"))
+    return out
 
 
 # --------------------------------------------------------------------------

@@ -56,6 +56,7 @@ __all__ = [
     "METHODS",
     "REPORT_COLUMNS",
     "build_entities",
+    "entity_variants",
     "link_parcels",
     "link_to_entities",
     "report_records",
@@ -100,8 +101,12 @@ def _column(df: pd.DataFrame | None, col: str) -> pd.Series:
 
 
 def _side(df: pd.DataFrame | None, name_col: str, in_ledger: bool) -> pd.DataFrame:
-    code = normalise_credit_code(_column(df, "credit_code"))
-    raw = _column(df, name_col).astype("string").str.strip()
+    # Rows repeating a (code, name) pair (one per year or per parcel) add nothing.
+    pairs = pd.DataFrame(
+        {"code": _column(df, "credit_code"), "name": _column(df, name_col)}
+    ).drop_duplicates()
+    code = normalise_credit_code(pairs["code"])
+    raw = pairs["name"].astype("string").str.strip()
     return pd.DataFrame(
         {
             "credit_code": code.to_numpy(),
@@ -210,17 +215,23 @@ def _variants(entities: pd.DataFrame) -> pd.DataFrame:
     else:
         base = ent["name_norm"] if "name_norm" in ent.columns else normalise_name(ent["name"])
         names = base.map(lambda v: (v,) if isinstance(v, str) else ())
+    lengths = names.map(len).to_numpy(dtype=np.int64)
+    owner = np.repeat(np.arange(len(ent)), lengths)
+    flat = [v for t in names.to_numpy(dtype=object) for v in t]
+    in_ledger = (
+        ent["in_ledger"].to_numpy(dtype=bool) if "in_ledger" in ent else np.ones(len(ent), bool)
+    )
     long = pd.DataFrame(
         {
-            "enterprise_id": ent["enterprise_id"].astype("string").to_numpy(),
-            "variant": names.to_numpy(),
-            "in_ledger": ent["in_ledger"].to_numpy(dtype=bool) if "in_ledger" in ent else True,
-            "code_valid": ent["code_valid"].to_numpy(dtype=bool),
-            "credit_code": ent["credit_code"].astype("string").to_numpy(),
-            "position": np.arange(len(ent)),
+            "enterprise_id": ent["enterprise_id"].astype("string").to_numpy()[owner],
+            "variant": pd.array(flat, dtype="string"),
+            "in_ledger": in_ledger[owner],
+            "code_valid": ent["code_valid"].to_numpy(dtype=bool)[owner],
+            "credit_code": ent["credit_code"].astype("string").to_numpy()[owner],
+            "position": owner,
         }
-    ).explode("variant")
-    long = long[long["variant"].notna()].astype({"variant": "string"})
+    )
+    long = long[long["variant"].notna().to_numpy()]
     # Ties go to the ledger enterprise, then a coded one, then the first listed.
     long = long.sort_values(
         ["in_ledger", "code_valid", "position"], ascending=[False, False, True], kind="stable"
@@ -228,16 +239,38 @@ def _variants(entities: pd.DataFrame) -> pd.DataFrame:
     return long.drop_duplicates(["variant", "enterprise_id"]).reset_index(drop=True)
 
 
+class _Names:
+    """Entity name variants prepared once for the exact-name stages."""
+
+    def __init__(self, var: pd.DataFrame) -> None:
+        self.var = var
+        self.first = var.drop_duplicates("variant").set_index("variant")
+        count = var["variant"].value_counts(sort=False)
+        self.tied = count[count > 1]
+
+    def subset(self, in_ledger: bool) -> _Names:
+        return _Names(self.var[self.var["in_ledger"].to_numpy() == in_ledger])
+
+
 class _State:
-    """Per-record normalised keys and the links found so far."""
+    """Per-record normalised keys and the links found so far.
+
+    Records are the distinct (code, name) pairs of the input; ``rows`` maps
+    every input row to its pair, so each pair is linked once.
+    """
 
     def __init__(self, records: pd.DataFrame, code_col: str, name_col: str) -> None:
+        raw_code = _column(records, code_col).astype("string")
+        raw_name = _column(records, name_col).astype("string")
         # Work on positions: a caller's index may repeat (concatenated files).
-        records = records.reset_index(drop=True)
-        idx = records.index
-        raw_code = _column(records, code_col)
-        self.raw_name = _column(records, name_col).astype("string").str.strip()
-        self.code = normalise_credit_code(raw_code)
+        key = raw_code.fillna("\x00").to_numpy() + "\x1f" + raw_name.fillna("\x00").to_numpy()
+        self.rows, uniq = pd.factorize(key)
+        first = np.full(len(uniq), -1, dtype=np.int64)
+        first[self.rows[::-1]] = np.arange(len(self.rows))[::-1]
+        self.first_row = first
+        idx = pd.RangeIndex(len(uniq))
+        self.raw_name = pd.Series(raw_name.to_numpy()[first], index=idx).str.strip()
+        self.code = normalise_credit_code(pd.Series(raw_code.to_numpy()[first], index=idx))
         self.status = credit_code_status(self.code)
         self.valid = (self.status == "valid").to_numpy(dtype=bool)
         self.name = normalise_name(self.raw_name)
@@ -282,27 +315,48 @@ def _best_similarity(left: pd.Series, right: pd.Series) -> np.ndarray:
     return out
 
 
-def _stage_code(st: _State, entities: pd.DataFrame, conflict_score: float) -> None:
-    ent = entities[entities["code_valid"].to_numpy(dtype=bool)]
-    by_code = ent.drop_duplicates("credit_code").set_index("credit_code")["enterprise_id"]
+def _stage_code(
+    st: _State, entities: pd.DataFrame, var: pd.DataFrame, conflict_score: float
+) -> None:
+    ent = entities[entities["code_valid"].to_numpy(dtype=bool)].drop_duplicates("credit_code")
+    row_of_code = pd.Series(np.arange(len(ent)), index=ent["credit_code"].to_numpy())
     hit = st.open() & st.valid
-    found = st.code[hit].map(by_code)
-    hit_idx = found.index[found.notna().to_numpy()]
+    row = st.code[hit].map(row_of_code)
+    hit_idx = row.index[row.notna().to_numpy()]
     if not len(hit_idx):
         return
-    eid = found[hit_idx].astype("string")
-    # Score = how well the record's name agrees with any name the entity has.
-    var = _variants(entities)
-    pairs = pd.DataFrame({"pos": np.arange(len(hit_idx)), "enterprise_id": eid.to_numpy()})
-    pairs = pairs.merge(var[["enterprise_id", "variant"]], on="enterprise_id", how="left")
-    names = st.name[hit_idx].to_numpy()[pairs["pos"].to_numpy()]
-    sim = _best_similarity(pd.Series(names, dtype="string"), pairs["variant"].astype("string"))
-    best = pd.Series(sim).groupby(pairs["pos"].to_numpy()).max().reindex(range(len(hit_idx)))
-    score = best.fillna(100.0).to_numpy()
-    mask = st.eid.index.isin(hit_idx)
+    row = row[hit_idx].to_numpy(dtype=np.int64)
+    eid = pd.Series(ent["enterprise_id"].to_numpy()[row], dtype="string")
+    # Score = how well the record's name agrees with any name the entity has:
+    # 100 when it is one of them (mostly its main name), else the best similarity.
+    names = st.name[hit_idx].reset_index(drop=True)
+    main = (
+        pd.Series(ent["name_norm"].to_numpy()[row], dtype="string") if "name_norm" in ent else None
+    )
+    exact = names.isna().to_numpy().copy()
+    if main is not None:
+        exact |= _flag(names == main)
+    other = np.flatnonzero(~exact)
+    if len(other):
+        pair = eid.to_numpy()[other] + "\x1f" + names.to_numpy()[other]
+        mine = var[var["enterprise_id"].isin(eid.iloc[other])]
+        known = set(mine["enterprise_id"].to_numpy() + "\x1f" + mine["variant"].to_numpy())
+        exact[other] = [p in known for p in pair]
+    best = pd.Series(100.0, index=range(len(hit_idx)))
+    rest = np.flatnonzero(~exact)
+    if len(rest):
+        pairs = pd.DataFrame({"pos": rest, "enterprise_id": eid.to_numpy()[rest]})
+        pairs = pairs.merge(var[["enterprise_id", "variant"]], on="enterprise_id", how="left")
+        left = names.to_numpy()[pairs["pos"].to_numpy()]
+        sim = _best_similarity(pd.Series(left, dtype="string"), pairs["variant"].astype("string"))
+        got = pd.Series(sim).groupby(pairs["pos"].to_numpy()).max()
+        best[got.index] = got.fillna(100.0).to_numpy()
+    score = best.to_numpy()
+    mask = np.zeros(len(st.eid), dtype=bool)
+    mask[hit_idx] = True
     st.set(mask, eid.to_numpy(), "code", np.round(score, 1))
     conflict = np.zeros(len(st.eid), dtype=bool)
-    conflict[st.eid.index.get_indexer(hit_idx[best.to_numpy() < conflict_score])] = True
+    conflict[hit_idx[score < conflict_score]] = True
     st.method[conflict] = "code_conflict"
     st.add_note(conflict, "信用代码相同但名称不符 / same credit code, different name")
 
@@ -311,20 +365,19 @@ def _tie_note(n: pd.Series, ids: pd.Series) -> pd.Series:
     return "并列候选" + n.astype(str) + "个 / " + n.astype(str) + " tied candidates: " + ids
 
 
-def _stage_name(st: _State, var: pd.DataFrame, keys: pd.Series, method: str) -> None:
+def _stage_name(st: _State, names: _Names, keys: pd.Series, method: str) -> None:
     """Exact lookup of ``keys`` (normalised names) among entity name variants."""
     todo = st.named_open() & keys.notna().to_numpy()
-    if not todo.any() or var.empty:
+    if not todo.any() or names.var.empty:
         return
-    first = var.drop_duplicates("variant").set_index("variant")
-    groups = var.groupby("variant")["enterprise_id"]
-    count = groups.nunique()
+    first = names.first
     found = keys[todo].map(first["enterprise_id"])
     hit = found.notna()
     if not hit.any():
         return
     hit_idx = found.index[hit.to_numpy()]
-    mask = st.eid.index.isin(hit_idx)
+    mask = np.zeros(len(st.eid), dtype=bool)
+    mask[hit_idx] = True
     st.set(mask, found[hit_idx].astype("string").to_numpy(), method, 100.0)
     k = keys[hit_idx]
     ent_code = k.map(first["credit_code"])
@@ -335,11 +388,11 @@ def _stage_name(st: _State, var: pd.DataFrame, keys: pd.Series, method: str) -> 
         np.flatnonzero(mask)[differ],
         "信用代码不同 / credit codes differ: " + ent_code[differ].astype(str),
     )
-    n = k.map(count)
-    tied = (n > 1).to_numpy()
+    tied = k.isin(names.tied.index).to_numpy()
     if tied.any():
-        ids = k[tied].map(groups.agg(lambda s: "、".join(s.astype(str))))
-        st.add_note_at(np.flatnonzero(mask)[tied], _tie_note(n[tied], ids))
+        var = names.var[names.var["variant"].isin(k[tied])]
+        ids = k[tied].map(var.groupby("variant")["enterprise_id"].agg(lambda s: "、".join(s)))
+        st.add_note_at(np.flatnonzero(mask)[tied], _tie_note(k[tied].map(names.tied), ids))
     if method == "branch":
         st.add_note(mask, "按总机构名称匹配 / matched by the parent's name")
 
@@ -406,29 +459,32 @@ def _finish(st: _State, records: pd.DataFrame, entities: pd.DataFrame, source: s
     unnamed = (st.method == "none").to_numpy() & st.name.isna().to_numpy()
     st.add_note(unnamed & ~bad, "无可用名称或有效代码 / no usable name or valid code")
     st.score[(st.method == "none").to_numpy()] = 0.0
-    show = (st.method != "code").to_numpy()
-    names = entities.drop_duplicates("enterprise_id").set_index("enterprise_id")["name"]
-    idx = records.index[show]
+    rows = st.rows
+    eid = pd.Series(st.eid.to_numpy()[rows], index=records.index, dtype="string")
+    show = (st.method != "code").to_numpy()[rows]
+    at = rows[show]
+    shown = st.eid.iloc[np.unique(at)]
+    names = entities[entities["enterprise_id"].isin(shown.dropna())]
+    names = names.drop_duplicates("enterprise_id").set_index("enterprise_id")["name"]
     report = pd.DataFrame(
         {
             "source": source,
-            "source_file": _column(records, SOURCE_FILE)[show].to_numpy(),
-            "source_row": _column(records, SOURCE_ROW)[show].to_numpy(),
-            "record_name": st.raw_name[show].to_numpy(),
-            "record_code": st.code[show].to_numpy(),
-            "enterprise_id": st.eid[show].to_numpy(),
-            "entity_name": st.eid[show].map(names).to_numpy(),
-            "method": st.method[show].to_numpy(),
-            "score": st.score[show].to_numpy(),
-            "note": st.note[show].to_numpy(),
+            "source_file": _column(records, SOURCE_FILE).to_numpy()[show],
+            "source_row": _column(records, SOURCE_ROW).to_numpy()[show],
+            "record_name": st.raw_name.to_numpy()[at],
+            "record_code": st.code.to_numpy()[at],
+            "enterprise_id": st.eid.to_numpy()[at],
+            "method": st.method.to_numpy()[at],
+            "score": st.score.to_numpy()[at],
+            "note": st.note.to_numpy()[at],
         },
-        index=idx,
+        index=records.index[show],
     )
+    report["entity_name"] = report["enterprise_id"].map(names)
     for col in ("source", "record_name", "record_code", "enterprise_id", "entity_name", "note"):
         report[col] = report[col].astype("string")
     report["method"] = report["method"].astype("string")
-    eid = pd.Series(st.eid.to_numpy(), index=records.index, dtype="string", name="enterprise_id")
-    return eid, report[list(REPORT_COLUMNS)]
+    return eid.rename("enterprise_id"), report[list(REPORT_COLUMNS)]
 
 
 def link_to_entities(
@@ -441,6 +497,7 @@ def link_to_entities(
     source: str = "",
     conflict_score: float = 60.0,
     branch: bool = True,
+    variants: pd.DataFrame | None = None,
 ) -> tuple[pd.Series, pd.DataFrame]:
     """Find the enterprise of every record (a ledger row or a parcel).
 
@@ -466,6 +523,9 @@ def link_to_entities(
         A code match whose name similarity is below this is ``code_conflict``.
     branch : bool, default True
         Try the parent's name for names with a branch suffix.
+    variants : DataFrame, optional
+        ``entity_variants(entities)``, when the caller links several ledgers
+        to the same entities (computed here otherwise).
 
     Returns
     -------
@@ -491,12 +551,13 @@ def link_to_entities(
     """
     st = _State(records, code_col, name_col)
     if len(entities):
-        var = _variants(entities)
-        _stage_code(st, entities, conflict_score)
-        _stage_name(st, var, st.name, "name")
+        var = entity_variants(entities) if variants is None else variants
+        names = _Names(var)
+        _stage_code(st, entities, var, conflict_score)
+        _stage_name(st, names, st.name, "name")
         if branch:
             parent = normalise_name(st.raw_name, drop_branch=True)
-            _stage_name(st, var, parent.where(parent != st.name), "branch")
+            _stage_name(st, names, parent.where(parent != st.name), "branch")
         _stage_fuzzy(st, var, min_score)
     return _finish(st, records, entities, source)
 
@@ -508,6 +569,7 @@ def link_parcels(
     min_score: float = 90.0,
     source: str = "parcels",
     conflict_score: float = 60.0,
+    variants: pd.DataFrame | None = None,
 ) -> tuple[pd.Series, pd.DataFrame]:
     """Link parcels (``credit_code``, ``owner_name``) to enterprises, ledger first.
 
@@ -532,17 +594,33 @@ def link_parcels(
     """
     st = _State(parcels, "credit_code", "owner_name")
     if len(entities):
-        ledger = entities["in_ledger"].to_numpy(dtype=bool)
-        var_ledger = _variants(entities[ledger])
-        _stage_code(st, entities, conflict_score)
-        _stage_name(st, var_ledger, st.name, "name")
+        var = entity_variants(entities) if variants is None else variants
+        names = _Names(var)
+        ledger_names = names.subset(True)
+        _stage_code(st, entities, var, conflict_score)
+        _stage_name(st, ledger_names, st.name, "name")
         parent = normalise_name(st.raw_name, drop_branch=True)
-        _stage_name(st, var_ledger, parent.where(parent != st.name), "branch")
-        _stage_fuzzy(st, var_ledger, min_score)
+        _stage_name(st, ledger_names, parent.where(parent != st.name), "branch")
+        _stage_fuzzy(st, ledger_names.var, min_score)
         before = st.open()
-        _stage_name(st, _variants(entities[~ledger]), st.name, "name")
+        _stage_name(st, names.subset(False), st.name, "name")
         st.add_note(before & ~st.open(), "企业台账中无此企业 / not in the enterprise ledger")
     return _finish(st, parcels, entities, source)
+
+
+def entity_variants(entities: pd.DataFrame) -> pd.DataFrame:
+    """Every (name variant, enterprise) pair of ``entities``, preferred entity first.
+
+    Computed once and passed to :func:`link_to_entities` / :func:`link_parcels`
+    (``variants=``) when several ledgers are linked to the same entities.
+
+    Examples
+    --------
+    >>> ent = build_entities(pd.DataFrame({"name": ["甲公司"]}), None)
+    >>> entity_variants(ent)[["variant", "enterprise_id"]].values.tolist()
+    [['甲公司', 'N:甲公司']]
+    """
+    return _variants(entities)
 
 
 def report_records(report: pd.DataFrame) -> list[dict[str, Any]]:

@@ -270,3 +270,28 @@ def test_exact_name_with_other_valid_code_is_noted(entities):
     assert ids.tolist() == [HENGDA]
     assert rep["method"].tolist() == ["name"]
     assert rep.loc[0, "note"] == f"信用代码不同 / credit codes differ: {HENGDA}"
+
+
+def test_repeated_records_are_linked_once_and_reported_per_row(entities):
+    # The same misspelt name in three rows (three years, or three parcels of one
+    # owner): one link, three report rows, each with its own source row.
+    rec = pd.DataFrame(
+        {
+            "credit_code": [None, None, HENGDA, None],
+            "name": ["大武口区宏远建材有限公司"] * 2
+            + ["石嘴山市恒达钢铁有限公司", "大武口区宏远建材有限公司"],
+            "source_file": "tax.xlsx",
+            "source_row": [3, 4, 5, 6],
+        },
+        index=[7, 7, 8, 9],  # a repeated index, as after concatenating files
+    )
+    ledger = entities[entities["in_ledger"]]
+    ids, rep = link_to_entities(rec, ledger, min_score=85, source="tax_arrears")
+    assert ids.index.tolist() == [7, 7, 8, 9]
+    assert ids.tolist() == ["N:大武口区宏达建材有限公司"] * 2 + [
+        HENGDA,
+        "N:大武口区宏达建材有限公司",
+    ]
+    assert rep["source_row"].tolist() == [3, 4, 6]
+    assert rep["method"].tolist() == ["fuzzy"] * 3
+    assert rep["score"].tolist() == [ratio(12, 12, 2)] * 3

@@ -42,3 +42,21 @@ def test_codes_and_names_on_uniques_equal_elementwise():
     tm.assert_series_equal(normalise_credit_code(c), normalise_credit_code.__wrapped__(c))
     n = _big(["宁夏某某（集团）有限责任公司", "宁夏某某(集团)有限公司 ", None, "甲分公司"])
     tm.assert_series_equal(normalise_name(n), normalise_name.__wrapped__(n))
+
+
+def test_remembered_results_equal_fresh_ones_across_calls():
+    from landclear.ids import clear_memo
+
+    clear_memo()
+    first = _big(["宁夏甲（集团）有限责任公司", "乙 公司", None, "丙分公司"])
+    second = _big(["乙 公司", "丁厂【石嘴山】", None, "宁夏甲（集团）有限责任公司", "戊"])
+    tm.assert_series_equal(normalise_name(first), normalise_name.__wrapped__(first))
+    # Half of the second call's strings are remembered, half are new.
+    tm.assert_series_equal(normalise_name(second), normalise_name.__wrapped__(second))
+    branch = normalise_name(second, drop_branch=True)
+    tm.assert_series_equal(branch, normalise_name.__wrapped__(second, drop_branch=True))
+    q = _big(["1,234.5", "１５亩", None, "300元"])
+    for a, b in zip(parse_quantity(q), parse_quantity.__wrapped__(q), strict=True):
+        tm.assert_series_equal(a, b)
+    for a, b in zip(parse_quantity(q), parse_quantity.__wrapped__(q), strict=True):
+        tm.assert_series_equal(a, b)
