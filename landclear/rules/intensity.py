@@ -41,6 +41,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from landclear.errors import CRSError
+from landclear.geo import equal_area_crs
 from landclear.rules.efficiency import industry_division, merge_settings
 
 __all__ = ["DEFAULTS", "MIN_PLOT_RATIO", "M2_PER_MU", "building_intensity", "equal_area_crs"]
@@ -77,32 +78,6 @@ DEFAULTS: dict[str, Any] = {
 _TOL = 1e-9
 
 
-def equal_area_crs(frame: gpd.GeoDataFrame) -> pyproj.CRS:
-    """Lambert azimuthal equal-area CRS (GRS80) centred on ``frame``.
-
-    Equal-area everywhere, so planar areas in it are ellipsoidal areas.
-
-    Example
-    -------
-    >>> from shapely import box
-    >>> g = gpd.GeoDataFrame(geometry=[box(106.3, 39.0, 106.4, 39.1)], crs="EPSG:4490")
-    >>> "+lon_0=106.350000" in equal_area_crs(g).srs
-    True
-    """
-    if frame.crs is None:
-        raise CRSError("图层没有坐标系,无法计算面积 / layer has no CRS")
-    bounds = frame.total_bounds
-    if frame.crs.is_geographic:
-        lon0, lat0 = (bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2
-    else:
-        to_geo = pyproj.Transformer.from_crs(frame.crs, frame.crs.geodetic_crs, always_xy=True)
-        w, s, e, n = to_geo.transform_bounds(*bounds)
-        lon0, lat0 = (w + e) / 2, (s + n) / 2
-    return pyproj.CRS.from_proj4(
-        f"+proj=laea +lat_0={lat0:.6f} +lon_0={lon0:.6f} +x_0=0 +y_0=0 +ellps=GRS80 +units=m +no_defs"
-    )
-
-
 def _num(frame: pd.DataFrame, column: str) -> pd.Series:
     if column not in frame.columns:
         return pd.Series(np.nan, index=frame.index, dtype="float64")
@@ -117,12 +92,24 @@ def _valid(geoms: np.ndarray) -> np.ndarray:
     return geoms
 
 
-def _dissolve_overlaps(geoms: np.ndarray) -> np.ndarray:
+def _clusters(geoms: np.ndarray) -> np.ndarray:
+    """Label of the cluster of mutually intersecting geometries of each geometry."""
+    n = len(geoms)
+    i, j = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    keep = i != j  # a geometry always meets itself
+    if not keep.any():
+        return np.arange(n)
+    graph = coo_matrix((np.ones(int(keep.sum()), dtype=np.int8), (i[keep], j[keep])), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
+
+
+def _dissolve_overlaps(geoms: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
     """Union each cluster of mutually intersecting geometries (vectorised).
 
     A global ``union_all`` is ~100 µs per building; here clusters are found
-    with an STRtree self-join and merged by pairwise unions in log₂(size)
-    vectorised rounds, so non-overlapping buildings cost nothing.
+    with an STRtree self-join (or given as ``labels``) and merged by pairwise
+    unions in log₂(size) vectorised rounds, so non-overlapping buildings cost
+    nothing.
 
     Example
     -------
@@ -131,10 +118,7 @@ def _dissolve_overlaps(geoms: np.ndarray) -> np.ndarray:
     >>> sorted(shapely.area(out).tolist())
     [1.0, 6.0]
     """
-    n = len(geoms)
-    i, j = shapely.STRtree(geoms).query(geoms, predicate="intersects")
-    graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
+    labels = _clusters(geoms) if labels is None else labels
     order = np.argsort(labels, kind="stable")
     geoms, labels = geoms[order], labels[order]
     while len(labels) and (labels[1:] == labels[:-1]).any():
@@ -149,36 +133,55 @@ def _dissolve_overlaps(geoms: np.ndarray) -> np.ndarray:
     return geoms
 
 
+def _overlaps(parcels: np.ndarray, shapes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs (parcel, shape) that share area, with the shared area.
+
+    A shape wholly inside its parcel (nearly every building) shares its own
+    area: only the shapes crossing a parcel edge need an intersection.
+    """
+    pi, si = shapely.STRtree(shapes).query(parcels, predicate="intersects")
+    shapely.prepare(parcels)
+    inside = shapely.contains_properly(parcels[pi], shapes[si])
+    area = shapely.area(shapes[si])
+    cross = ~inside
+    area[cross] = shapely.area(shapely.intersection(parcels[pi[cross]], shapes[si[cross]]))
+    keep = area > 0  # shapes that only touch the parcel edge
+    return pi[keep], si[keep], area[keep]
+
+
+def _drop_duplicates(b: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Buildings without repeats of an identical geometry (first kept)."""
+    geoms = np.asarray(b.geometry.values)
+    # Only geometries with the same bounds can be equal: compare those in full.
+    bounds = pd.DataFrame(shapely.bounds(geoms))
+    maybe = bounds.duplicated(keep=False).to_numpy()
+    if not maybe.any():
+        return b
+    key = shapely.to_wkb(shapely.normalize(geoms[maybe]))
+    repeat = np.zeros(len(b), dtype=bool)
+    repeat[maybe] = pd.Series(key).duplicated().to_numpy()
+    return b[~repeat]
+
+
 def _from_buildings(
     parcel_geoms: np.ndarray, buildings: gpd.GeoDataFrame, ea: pyproj.CRS, dedupe: bool
 ) -> tuple[np.ndarray, np.ndarray]:
     """Footprint (m²) and floor area (m², NaN if unknown) per parcel position."""
     if buildings.crs is None:
         raise CRSError("建筑物图层没有坐标系 / buildings layer has no CRS")
-    b = buildings.to_crs(ea)
-    b = b[~(b.geometry.isna() | b.geometry.is_empty)]
+    b = buildings[~(buildings.geometry.isna() | buildings.geometry.is_empty)]
+    b = b.to_crs(ea)
     if dedupe and len(b):
-        key = shapely.to_wkb(shapely.normalize(np.asarray(b.geometry.values)))
-        b = b[~pd.Series(key, index=b.index).duplicated().to_numpy()]
+        b = _drop_duplicates(b)
     n = len(parcel_geoms)
     if not len(b):
         return np.zeros(n), np.zeros(n)
     bgeoms = _valid(np.asarray(b.geometry.values))
 
-    # Footprint: dissolve overlapping buildings first so overlaps count once,
-    # then intersect the disjoint clusters with each parcel.
-    merged = _dissolve_overlaps(bgeoms)
-    pi, mi = shapely.STRtree(merged).query(parcel_geoms, predicate="intersects")
-    pieces = shapely.area(shapely.intersection(parcel_geoms[pi], merged[mi]))
-    footprint = np.bincount(pi, weights=pieces, minlength=n)
-
     # Floor area is per building (storeys differ), shared by intersected area.
+    pi, bi, piece = _overlaps(parcel_geoms, bgeoms)
     floors = _num(b, "floors").to_numpy()
     floor_field = _num(b, "floor_area").to_numpy()
-    pi, bi = shapely.STRtree(bgeoms).query(parcel_geoms, predicate="intersects")
-    piece = shapely.area(shapely.intersection(parcel_geoms[pi], bgeoms[bi]))
-    keep = piece > 0  # buildings that only touch the parcel edge
-    pi, bi, piece = pi[keep], bi[keep], piece[keep]
     whole = shapely.area(bgeoms)[bi]
     floor_piece = np.where(
         np.isnan(floor_field[bi]), piece * floors[bi], floor_field[bi] * piece / whole
@@ -187,6 +190,17 @@ def _from_buildings(
     total = np.bincount(pi, weights=np.where(known, floor_piece, 0.0), minlength=n)
     unknown = np.bincount(pi, weights=(~known).astype(float), minlength=n)
     floor_area = np.where(unknown > 0, np.nan, total)
+
+    # Footprint: overlapping buildings count once. A building overlapping no
+    # other is its own cluster and shares the pieces above; the others are
+    # dissolved per cluster and intersected again.
+    labels = _clusters(bgeoms)
+    alone = (np.bincount(labels) == 1)[labels]
+    footprint = np.bincount(pi[alone[bi]], weights=piece[alone[bi]], minlength=n)
+    if not alone.all():
+        merged = _dissolve_overlaps(bgeoms[~alone], labels[~alone])
+        mpi, _, mpiece = _overlaps(parcel_geoms, merged)
+        footprint += np.bincount(mpi, weights=mpiece, minlength=n)
     return footprint, floor_area
 
 
