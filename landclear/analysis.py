@@ -131,20 +131,147 @@ def _assign_parks(
 
 
 def _latest_year(enterprises: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
-    """Latest ledger row per enterprise with ``year`` ≤ the as_of year."""
+    """Latest ledger row per enterprise with ``year`` ≤ the as_of year.
+
+    Expects one row per (enterprise_id, year) (:func:`_one_row_per_year`);
+    the sort is stable, so ties keep ledger order.
+    """
     df = enterprises
     if "year" in df and df["year"].notna().any():
         df = df[df["year"].isna() | (df["year"] <= as_of.year)]
-        df = df.sort_values("year", na_position="first")
+        df = df.sort_values("year", na_position="first", kind="stable")
     return df.drop_duplicates("enterprise_id", keep="last")
 
 
-def _evaluation_year(enterprises: pd.DataFrame, as_of: dt.date) -> int | None:
+def _one_row_per_year(enterprises: pd.DataFrame, log: QualityLog | None = None) -> pd.DataFrame:
+    """One enterprise-ledger row per (enterprise_id, year), the others rejected and warned about.
+
+    Two rows under different identities (one with a credit code, one with the
+    name only) can both link to the same enterprise. Validation cannot see
+    that they collide; after linking they must not both count: the row with a
+    valid credit code is kept, else the first in ledger order, and every later
+    row is rejected naming the kept row (file and row), with one warning each.
+    Rows without an ``enterprise_id`` are untouched.
+    """
+    if len(enterprises) == 0 or "enterprise_id" not in enterprises:
+        return enterprises
+    eid = enterprises["enterprise_id"]
+    linked = eid.notna().to_numpy()
+    if not linked.any():
+        return enterprises
+    code = (
+        enterprises["credit_code"]
+        if "credit_code" in enterprises
+        else pd.Series(pd.NA, index=enterprises.index, dtype="string")
+    )
+    year = (
+        enterprises["year"]
+        if "year" in enterprises
+        else pd.Series(pd.NA, index=enterprises.index, dtype="Int64")
+    )
+    key = pd.DataFrame(
+        {
+            "eid": eid.to_numpy(),
+            "year": pd.to_numeric(year, errors="coerce").astype("float64").to_numpy(),
+            "no_code": ~credit_code_valid(code).fillna(False).to_numpy(dtype=bool),
+            "pos": np.arange(len(enterprises)),
+        }
+    )[linked]
+    key = key.sort_values(["no_code", "pos"], kind="stable")
+    dup = key.duplicated(["eid", "year"], keep="first").to_numpy()
+    if not dup.any():
+        return enterprises
+    kept_pos = key.groupby(["eid", "year"], dropna=False, sort=False)["pos"].transform("first")
+    later = key.loc[dup]
+    first = kept_pos.to_numpy()[dup]
+    later_pos = later["pos"].to_numpy()
+    if log is not None:
+        files = enterprises[SOURCE_FILE].astype(str).to_numpy()
+        rows = enterprises[SOURCE_ROW].to_numpy()
+        rec = log.input("enterprises")
+        reasons = []
+        for lp, fp, e, y in zip(later_pos, first, later["eid"], later["year"], strict=True):
+            y_txt = "?" if pd.isna(y) else str(int(y))
+            msg = (
+                f"企业台账第 {rows[lp]} 行（{files[lp]}）与第 {rows[fp]} 行（{files[fp]}）"
+                f"匹配为同一企业 {e} 的 {y_txt} 年度数据，只采用第 {rows[fp]} 行"
+                f"（有有效信用代码者优先，否则取第一行）/ two rows are the same enterprise "
+                f"and year; row {rows[fp]} of {files[fp]} is used"
+            )
+            reasons.append(msg)
+            log.warn(msg, file=files[lp], row=int(rows[lp]), kind="duplicate_enterprise_year")
+        rec.reject(files[later_pos].tolist(), rows[later_pos].tolist(), reasons, "enterprise_id")
+    drop = np.zeros(len(enterprises), dtype=bool)
+    drop[later_pos] = True
+    return enterprises[~drop]
+
+
+def _evaluation_year(
+    enterprises: pd.DataFrame,
+    as_of: dt.date,
+    settings: Any = None,
+    log: QualityLog | None = None,
+) -> int | None:
+    """The ledger year graded and used for the park table (DOMAIN §5.5, §5.7).
+
+    ``[rules.efficiency] year`` when set (not 0); otherwise the latest year
+    ≤ the as_of year that has figures for at least ``year_min_coverage`` (50 %)
+    as many enterprises as the best-covered such year, so that a few early
+    rows of the current year do not replace the full previous year. A warning
+    is logged when the chosen year is not the latest one, or covers fewer than
+    that share of all the ledger's enterprises.
+    """
     if "year" not in enterprises or enterprises["year"].notna().sum() == 0:
         return None
-    years = enterprises["year"].dropna()
-    years = years[years <= as_of.year]
-    return int(years.max()) if len(years) else None
+    eff = settings if settings is not None else load_settings({}).efficiency
+    fixed = int(getattr(eff, "year", 0) or 0)
+    share = float(getattr(eff, "year_min_coverage", 0.5))
+    rows = enterprises.dropna(subset=["year"])
+    ids = (
+        rows["enterprise_id"]
+        if "enterprise_id" in rows
+        else pd.Series(rows.index, index=rows.index)
+    )
+    counts = ids.groupby(rows["year"].astype("int64")).nunique()
+    everyone = int(ids.nunique())
+    warn = log.warn if log is not None else (lambda *a, **k: None)
+    if fixed:
+        n = int(counts.get(fixed, 0))
+        if n == 0:
+            warn(
+                f"[rules.efficiency] year = {fixed}：企业台账中没有该年度的数据，无法评价 / "
+                "no enterprise figures for the configured year",
+                kind="evaluation_year",
+            )
+        elif n < share * everyone:
+            warn(
+                f"亩均效益评价年度 {fixed} 年（项目文件指定）只有 {n} 家企业的数据"
+                f"（台账共 {everyone} 家）/ the configured year covers few enterprises",
+                kind="evaluation_year",
+            )
+        return fixed
+    counts = counts[counts.index <= as_of.year]
+    if counts.empty:
+        return None
+    best = int(counts.max())
+    eligible = counts[counts >= share * best]
+    year, latest = int(eligible.index.max()), int(counts.index.max())
+    n = int(counts[year])
+    if year != latest:
+        skipped = "、".join(f"{y} 年 {int(c)} 家" for y, c in counts[counts.index > year].items())
+        warn(
+            f"亩均效益评价年度取 {year} 年（{n} 家企业）：更近的年度数据不全（{skipped}，"
+            f"不足最多年度 {best} 家的 {share:.0%}）；可用 [rules.efficiency] year 指定 / "
+            f"evaluation year {year}: later years cover too few enterprises",
+            kind="evaluation_year",
+        )
+    elif n < share * everyone:
+        warn(
+            f"亩均效益评价年度 {year} 年只有 {n} 家企业的数据（台账共 {everyone} 家）/ "
+            "the evaluation year covers few of the ledger's enterprises",
+            kind="evaluation_year",
+        )
+    return year
 
 
 def _self_entities(frame: pd.DataFrame, source: str, log: QualityLog) -> pd.DataFrame:
@@ -170,24 +297,48 @@ def _self_entities(frame: pd.DataFrame, source: str, log: QualityLog) -> pd.Data
     )
     name_norm = normalise_name(name)
     valid = credit_code_valid(code).fillna(False).to_numpy(dtype=bool)
+    has_name = (name_norm.notna() & (name_norm != "")).to_numpy(dtype=bool)
+    # A code that fails the check and no name: the row keeps its own normalised code
+    # as identity (flagged code_valid = False) rather than leaving its list unseen.
+    code_only = ~valid & ~has_name & code.notna().to_numpy(dtype=bool)
+    by_name = ("N:" + name_norm).astype(object)
     ids = pd.Series(
-        np.where(valid, code.astype(object), ("N:" + name_norm).astype(object)), index=rows.index
+        np.where(valid | code_only, code.astype(object), by_name), index=rows.index
     ).astype("string")
     ids = ids.where(~(ids.isna() | (ids == "N:")), pd.NA)
     frame.loc[unmatched, "enterprise_id"] = ids
     known = ids.notna()
-    for f, r in zip(rows.loc[known, SOURCE_FILE], rows.loc[known, SOURCE_ROW], strict=True):
+    flagged = pd.Series(code_only, index=rows.index)
+    for f, r, bad, c in zip(
+        rows.loc[known, SOURCE_FILE],
+        rows.loc[known, SOURCE_ROW],
+        flagged[known],
+        code[known],
+        strict=True,
+    ):
+        if bad:
+            msg = (
+                f"{source}: 未匹配到企业台账或宗地权利人；信用代码 {c} 校验未通过且无企业名称，"
+                "按该代码列入，请核对 / matches no enterprise; kept under its failing credit code"
+            )
+        else:
+            msg = (
+                f"{source}: 未匹配到企业台账或宗地权利人,按其自身信用代码/名称列入 / "
+                "matches no enterprise or parcel owner; kept under its own code or name"
+            )
+        log.warn(msg, file=f, row=r, kind="unmatched_enterprise")
+    for f, r in zip(rows.loc[~known, SOURCE_FILE], rows.loc[~known, SOURCE_ROW], strict=True):
         log.warn(
-            f"{source}: 未匹配到企业台账或宗地权利人,按其自身信用代码/名称列入 / "
-            "matches no enterprise or parcel owner; kept under its own code or name",
+            f"{source}: 既无信用代码也无企业名称,无法列入 / no credit code and no name",
             file=f,
             row=r,
             kind="unmatched_enterprise",
         )
+    keep_code = valid | code_only
     return pd.DataFrame(
         {
             "enterprise_id": ids[known],
-            "credit_code": code[known].where(valid[known.to_numpy()]),
+            "credit_code": code[known].where(keep_code[known.to_numpy()]),
             "name": name[known],
             "name_norm": name_norm[known],
             "code_valid": valid[known.to_numpy()],
@@ -226,6 +377,8 @@ def _link_all(
             extra.append(_self_entities(frame, name, log))
     if reports:
         log.add_matches(report_records(pd.concat(reports, ignore_index=True)))
+    # Rows of one enterprise and year under two identities: keep one, everywhere downstream.
+    inputs.enterprises = _one_row_per_year(inputs.enterprises, log)
     entities = entities.drop(columns=["name_variants"], errors="ignore")
     extra = [e for e in extra if len(e)]
     if extra:
@@ -238,47 +391,114 @@ def _link_all(
 def _link_mortgages(
     parcels: pd.DataFrame, mortgages: pd.DataFrame, log: QualityLog
 ) -> pd.DataFrame:
-    """Give each mortgage a ``parcel_id``: direct, by certificate number, or by owner."""
+    """Give each mortgage a ``parcel_id``: direct, by certificate number, or by owner.
+
+    A mortgage that names neither a parcel nor a certificate covers its
+    enterprise's parcels: it becomes one row per parcel with the amount split
+    by parcel area (``amount_split`` True), so that the amounts still add up
+    to the ledger's. A certificate number that matches no parcel is a row
+    warning and the mortgage stays unlinked: it is never spread over the
+    owner's parcels. Every mortgage left without a parcel is warned about
+    with its file and row.
+    """
     m = mortgages.copy()
+    na = pd.Series(pd.NA, index=m.index, dtype="string")
     if "parcel_id" not in m:
-        m["parcel_id"] = pd.Series(pd.NA, index=m.index, dtype="string")
-    if "cert_no" in m and "cert_no" in parcels:
+        m["parcel_id"] = na
+    cert = m.get("cert_no", na)
+    has_cert = cert.notna()
+    given_pid = m["parcel_id"].notna()
+    if has_cert.any() and "cert_no" in parcels:
         by_cert = (
             parcels.dropna(subset=["cert_no"])
             .drop_duplicates("cert_no")
             .set_index("cert_no")["parcel_id"]
         )
-        fill = m["parcel_id"].isna() & m["cert_no"].notna()
-        m.loc[fill, "parcel_id"] = m.loc[fill, "cert_no"].map(by_cert)
-    # A mortgage named only by its enterprise covers that enterprise's parcels.
-    by_owner = m["parcel_id"].isna() & m["enterprise_id"].notna()
-    if by_owner.any():
-        owned = parcels[["enterprise_id", "parcel_id"]].dropna()
-        extra = m[by_owner].drop(columns="parcel_id").merge(owned, on="enterprise_id", how="inner")
-        log.warn(
-            f"{int(by_owner.sum())} 条抵押记录无宗地代码,按抵押人全部宗地计 / "
-            "mortgages without parcel applied to all the owner's parcels"
-        )
-        m = pd.concat([m[~by_owner], extra], ignore_index=True)
-    unknown = m["parcel_id"].notna() & ~m["parcel_id"].isin(parcels["parcel_id"])
-    orphan = m["parcel_id"].isna() | unknown
-    if orphan.any():
-        for f, r in zip(m.loc[orphan, SOURCE_FILE], m.loc[orphan, SOURCE_ROW], strict=True):
-            log.warn("抵押记录未匹配到宗地 / mortgage matches no parcel", file=f, row=r)
-    return m
+        fill = ~given_pid & has_cert
+        m.loc[fill, "parcel_id"] = cert[fill].map(by_cert)
+    m["amount_split"] = False
+    linked = m["parcel_id"].notna()
+    owners = set(parcels["enterprise_id"].dropna()) if "enterprise_id" in parcels else set()
+    # Only a mortgage named by its enterprise alone covers that enterprise's parcels.
+    by_owner = ~linked & ~has_cert & m["enterprise_id"].notna()
+    spread = by_owner & m["enterprise_id"].isin(owners)
+
+    def warn_rows(
+        mask: pd.Series, message: str, kind: str, values: pd.Series | None = None
+    ) -> None:
+        vals = values[mask] if values is not None else [None] * int(mask.sum())
+        for f, r, v in zip(m.loc[mask, SOURCE_FILE], m.loc[mask, SOURCE_ROW], vals, strict=True):
+            log.warn(message.format(v), file=f, row=r, kind=kind)
+
+    warn_rows(
+        ~given_pid & has_cert & ~linked,
+        "抵押记录的不动产权证号 {} 未匹配到宗地,未计入任何宗地 / "
+        "mortgage certificate number matches no parcel",
+        "mortgage_unmatched",
+        cert,
+    )
+    warn_rows(
+        given_pid & ~m["parcel_id"].isin(parcels["parcel_id"]),
+        "抵押记录的宗地代码 {} 未匹配到宗地 / mortgage parcel id matches no parcel",
+        "mortgage_unmatched",
+        m["parcel_id"],
+    )
+    warn_rows(
+        ~linked & ~has_cert & ~spread,
+        "抵押记录无宗地代码、无不动产权证号,抵押人名下也没有宗地,未匹配到宗地 / "
+        "mortgage matches no parcel",
+        "mortgage_unmatched",
+    )
+    warn_rows(
+        spread,
+        "抵押记录既无宗地代码也无不动产权证号,按抵押人名下全部宗地计,抵押金额按宗地面积分摊 / "
+        "mortgage names no parcel or certificate: applied to the owner's parcels, amount split by area",
+        "mortgage_by_owner",
+    )
+    if not spread.any():
+        return m
+    owned = parcels[["enterprise_id", "parcel_id", "area_mu"]].dropna(
+        subset=["enterprise_id", "parcel_id"]
+    )
+    src = m[spread].drop(columns="parcel_id").assign(_mortgage=np.arange(int(spread.sum())))
+    extra = src.merge(owned, on="enterprise_id", how="inner", sort=False)
+    area = extra["area_mu"].astype("float64").where(lambda a: a > 0)
+    n = extra.groupby("_mortgage")["parcel_id"].transform("size")
+    total = area.groupby(extra["_mortgage"]).transform("sum")
+    share = (area / total).where(total > 0).fillna(1.0 / n)
+    if "amount" in extra:
+        extra["amount"] = extra["amount"] * share.to_numpy()
+    extra["amount_split"] = (n > 1).to_numpy()
+    extra = extra.drop(columns=["_mortgage", "area_mu"])
+    return pd.concat([m[~spread], extra], ignore_index=True)
 
 
 def _cleared(parcels: pd.DataFrame, disposals: pd.DataFrame, as_of: dt.date) -> pd.Series:
+    """Parcels whose disposal is completed on ``as_of`` (DOMAIN §5.9).
+
+    A completed disposal names a parcel, or only its enterprise (credit code
+    or name, linked to ``enterprise_id``): the latter clears every parcel of
+    that enterprise, as progress counts the enterprise cleared.
+    """
     if len(disposals) == 0:
         return pd.Series(False, index=parcels.index)
     status = disposals["status"].astype("string").str.strip().str.lower()
-    done = status.isin(DONE_STATUS) & (disposals["completed_on"] <= pd.Timestamp(as_of))
-    by_parcel = (
-        set(disposals.loc[done & disposals["parcel_id"].notna(), "parcel_id"].astype(str))
-        if "parcel_id" in disposals
-        else set()
+    done = (status.isin(DONE_STATUS) & (disposals["completed_on"] <= pd.Timestamp(as_of))).fillna(
+        False
     )
-    return parcels["parcel_id"].astype(str).isin(by_parcel)
+    pid = (
+        disposals["parcel_id"]
+        if "parcel_id" in disposals
+        else pd.Series(pd.NA, index=disposals.index, dtype="string")
+    )
+    by_parcel = set(disposals.loc[done & pid.notna(), "parcel_id"].astype(str))
+    cleared = parcels["parcel_id"].astype(str).isin(by_parcel)
+    if "enterprise_id" in disposals and "enterprise_id" in parcels:
+        whole = done & pid.isna() & disposals["enterprise_id"].notna()
+        by_ent = set(disposals.loc[whole, "enterprise_id"].astype(str))
+        if by_ent:
+            cleared |= parcels["enterprise_id"].astype("string").isin(by_ent).fillna(False)
+    return cleared.astype(bool)
 
 
 def analyse(inputs: Inputs, project: Project, *, progress: bool = False) -> Result:
@@ -302,7 +522,7 @@ def analyse(inputs: Inputs, project: Project, *, progress: bool = False) -> Resu
 
     # 5.5 per-mu efficiency and grading
     parcels, enterprises, ent_year, year = enterprise_stage(
-        parcels, entities, ent_all, ent_latest, ent_state, tax, settings, as_of
+        parcels, entities, ent_all, ent_latest, ent_state, tax, settings, as_of, log=log
     )
 
     # 5.6 building intensity
@@ -396,15 +616,18 @@ def enterprise_stage(
     tax: pd.DataFrame,
     settings: Any,
     as_of: dt.date,
+    log: QualityLog | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, int | None]:
     """Enterprise-level steps on the (small) aggregated tables: grading and list flags.
 
     Shared by every engine: the per-parcel steps may run on partitions, this one
     runs once on the driver. Returns the parcels with enterprise columns added,
-    the enterprise table, the evaluated year's ledger rows and that year.
+    the enterprise table, the evaluated year's ledger rows and that year
+    (:func:`_evaluation_year`; its warnings go to ``log``).
     """
-    year = _evaluation_year(ent_all, as_of)
+    year = _evaluation_year(ent_all, as_of, settings.efficiency, log)
     ent_year = ent_all if year is None else ent_all[ent_all["year"] == year]
+    # One row per enterprise (and year, :func:`_one_row_per_year`); stable, ledger order.
     ent_year = ent_year.dropna(subset=["enterprise_id"]).drop_duplicates("enterprise_id")
     parcel_mu = parcels.groupby("enterprise_id")["area_mu"].sum()
     indicators = efficiency.per_mu_indicators(ent_year, parcel_mu)

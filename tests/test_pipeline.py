@@ -200,8 +200,14 @@ def test_screening_scope_follows_the_plan(sample_result):
 # -- small projects built in code (review findings) ----------------------------
 
 
-def _small_project(tmp_path, *, ledgers: dict[str, str] | None = None, extra: str = ""):
-    """Four 150 m squares (GBK shapefile, EPSG:4545) owned by 甲/乙/丙/丁公司, plus CSV ledgers.
+def _small_project(
+    tmp_path,
+    *,
+    ledgers: dict[str, str] | None = None,
+    extra: str = "",
+    owners: tuple[str, ...] = ("甲公司", "乙公司", "丙公司", "丁公司"),
+):
+    """Four 150 m squares (GBK shapefile, EPSG:4545) owned by ``owners``, plus CSV ledgers.
 
     ``ledgers`` maps an input name to CSV text; ``extra`` is appended to the project file.
     """
@@ -213,7 +219,7 @@ def _small_project(tmp_path, *, ledgers: dict[str, str] | None = None, extra: st
     g = gpd.GeoDataFrame(
         {
             "宗地代码": [f"640205001001GB0000{i}" for i in range(1, 5)],
-            "权利人": ["甲公司", "乙公司", "丙公司", "丁公司"],
+            "权利人": list(owners),
             "约定开工": ["2020-01-01", "2023-07-01", "2021-06-30", "2022-06-30"],
             "出让价款": [100.0, 200.0, 300.0, 400.0],
             "园区": ["石嘴山经济技术开发区"] * 4,
@@ -244,3 +250,149 @@ def test_ledger_units_option_is_applied(tmp_path):
     )
     r = landclear.run(f)
     assert r.tax_arrears["amount"].tolist() == [pytest.approx(1.2)]
+
+
+def test_evaluation_year_is_not_taken_over_by_a_thin_latest_year(tmp_path):
+    """One 2024 row must not switch grading and the park table from the full 2023 ledger."""
+    import landclear
+
+    rows = "".join(
+        f"{n}公司,正常,是,2023,{t},C3311\n"
+        for n, t in zip("甲乙丙丁", (10, 20, 30, 40), strict=True)
+    )
+    ent = (
+        "企业名称,生产状态,是否规上,年度,实缴税金,行业代码\n"
+        + rows
+        + "甲公司,正常,是,2024,99,C3311\n"
+    )
+    f = _small_project(tmp_path, ledgers={"enterprises": ent})
+    r = landclear.run(f)
+    assert r.evaluation_year == 2023
+    assert r.enterprises["grade"].isin(list("ABCD")).sum() == 4
+    warned = [w for w in r.quality.warnings if w.get("kind") == "evaluation_year"]
+    assert len(warned) == 1 and "2023" in warned[0]["message"] and "2024" in warned[0]["message"]
+    # the park table uses the same year: Σ tax / Σ mu of the 2023 rows
+    city = r.parks.set_index("park").loc["石嘴山经济技术开发区"]
+    assert city["tax_per_mu"] == pytest.approx(100 / r.parcels["area_mu"].sum())
+    # an explicit year wins
+    f.write_text(f.read_text("utf-8") + "[rules.efficiency]\nyear = 2024\n", "utf-8")
+    assert landclear.run(f).evaluation_year == 2024
+
+
+def test_evaluation_year_coverage_rule():
+    import datetime as dt
+
+    from landclear.analysis import _evaluation_year
+    from landclear.quality import QualityLog
+    from landclear.rules.config import load_settings
+
+    e = pd.DataFrame(
+        {
+            "enterprise_id": list("ABCD") + list("ABC") + ["A"],
+            "year": pd.array([2022] * 4 + [2023] * 3 + [2024], dtype="Int64"),
+        }
+    )
+    as_of = dt.date(2024, 6, 30)
+    log = QualityLog()
+    # 2023 has 3 of the best 4 (≥ 50 %): chosen; 2024 has 1 (< 50 %)
+    assert _evaluation_year(e, as_of, log=log) == 2023
+    assert [w["kind"] for w in log.warnings] == ["evaluation_year"]
+    strict = load_settings({"efficiency": {"year_min_coverage": 0.8}}).efficiency
+    assert _evaluation_year(e, as_of, strict) == 2022
+    assert _evaluation_year(e, dt.date(2022, 12, 31)) == 2022  # never a year after as_of
+    fixed = load_settings({"efficiency": {"year": 2024}}).efficiency
+    assert _evaluation_year(e, as_of, fixed) == 2024
+
+
+def test_one_enterprise_year_under_two_identities_is_reported_and_used_once(tmp_path):
+    """A coded and a name-only row of one enterprise and year: one row, used everywhere."""
+    import landclear
+
+    ent = (
+        "企业名称,统一社会信用代码,生产状态,停产时间,是否规上,年度,实缴税金,行业代码\n"
+        "甲公司,,停产,2020-01-01,是,2023,20,C3311\n"
+        "甲公司,91640202MAJP38PP6F,正常,,是,2023,10,C3311\n"
+        "乙公司,,正常,,是,2023,5,C3311\n"
+    )
+    r = landclear.run(_small_project(tmp_path, ledgers={"enterprises": ent}))
+    row = r.enterprises.set_index("enterprise_id").loc["91640202MAJP38PP6F"]
+    # the coded row (ledger row 3) is kept for the latest state and for the grading alike
+    assert row["status"] == "正常" and not row["stopped_2y"]
+    assert row["tax_paid"] == 10
+    assert row["tax_per_mu"] == pytest.approx(10 / row["land_mu"])
+    warned = [w for w in r.quality.warnings if w.get("kind") == "duplicate_enterprise_year"]
+    assert len(warned) == 1
+    assert (warned[0]["file"], warned[0]["row"]) == ("enterprises.csv", 2)
+    assert "第 2 行" in warned[0]["message"] and "第 3 行" in warned[0]["message"]
+    rec = r.quality.inputs["enterprises"]
+    assert [x["row"] for x in rec.rejected] == [2]
+    assert rec.rows_read == rec.rows_used + rec.rows_rejected
+    assert (r.enterprise_years["enterprise_id"] == "91640202MAJP38PP6F").sum() == 1
+
+
+_MORTGAGE_HEAD = "抵押人,宗地代码,不动产权证号,抵押权人,抵押金额(万元),抵押起始,抵押终止\n"
+
+
+def test_mortgage_with_unmatched_certificate_is_not_spread_over_the_owner(tmp_path):
+    import landclear
+
+    m = (
+        _MORTGAGE_HEAD
+        + "甲公司,,宁(2019)石嘴山市不动产权第3号,石嘴山银行,500,2020-01-01,2026-01-01\n"
+    )
+    f = _small_project(
+        tmp_path, ledgers={"mortgages": m}, owners=("甲公司", "乙公司", "甲公司", "丁公司")
+    )
+    r = landclear.run(f)
+    assert r.parcels["mortgage_amount"].sum() == 0
+    assert not r.parcels["mortgaged_idle"].any()
+    warned = [w for w in r.quality.warnings if w.get("kind") == "mortgage_unmatched"]
+    assert [(w["file"], w["row"]) for w in warned] == [("mortgages.csv", 2)]
+    assert "不动产权证号" in warned[0]["message"]
+    assert not any("无宗地代码" in w["message"] for w in r.quality.warnings)
+
+
+def test_mortgage_named_by_owner_only_is_split_not_copied(tmp_path):
+    import landclear
+
+    m = _MORTGAGE_HEAD + "甲公司,,,石嘴山银行,500,2020-01-01,2026-01-01\n"
+    f = _small_project(
+        tmp_path, ledgers={"mortgages": m}, owners=("甲公司", "乙公司", "甲公司", "丁公司")
+    )
+    r = landclear.run(f)
+    amounts = r.parcels.set_index("parcel_id")["mortgage_amount"]
+    assert amounts.sum() == pytest.approx(500)  # split by area, never 500 per parcel
+    assert amounts.iloc[[0, 2]].to_numpy() == pytest.approx([250, 250], rel=1e-3)
+    assert r.mortgages["amount_split"].sum() == 2
+    warned = [w for w in r.quality.warnings if w.get("kind") == "mortgage_by_owner"]
+    assert [(w["file"], w["row"]) for w in warned] == [("mortgages.csv", 2)]
+
+
+def test_disposal_recorded_by_enterprise_clears_its_parcels(tmp_path):
+    import landclear
+
+    disp = "企业名称,处置方式,处置状态,完成时间\n甲公司,兼并重组,已完成,2024-01-01\n"
+    f = _small_project(
+        tmp_path, ledgers={"disposals": disp}, owners=("甲公司", "乙公司", "甲公司", "丁公司")
+    )
+    r = landclear.run(f)
+    assert r.extras["progress"].cleared_enterprises == 1
+    assert r.parcels["cleared"].tolist() == [True, False, True, False]
+    assert (r.parcels.loc[r.parcels["cleared"], "action"] == "已处置").all()
+
+
+def test_unmatched_row_with_failing_code_and_no_name_stays_on_its_list(tmp_path):
+    import landclear
+
+    tax = (
+        "企业名称,统一社会信用代码,税种,欠税金额(元),所属期起\n"
+        ',91640202MAJP38PP60,城镇土地使用税,"12,000",2021/1/1\n'
+    )
+    r = landclear.run(_small_project(tmp_path, ledgers={"tax_arrears": tax}))
+    hit = r.tax_list[r.tax_list["enterprise_id"] == "91640202MAJP38PP60"]
+    assert len(hit) == 1 and hit["land_tax_amount"].iloc[0] == pytest.approx(1.2)
+    ent = r.enterprises.set_index("enterprise_id").loc["91640202MAJP38PP60"]
+    assert not ent["code_valid"] and ent["tax_arrears_2y"]
+    warned = [w for w in r.quality.warnings if w.get("kind") == "unmatched_enterprise"]
+    assert [(w["file"], w["row"]) for w in warned] == [("tax_arrears.csv", 2)]
+    assert "校验未通过" in warned[0]["message"]

@@ -286,7 +286,7 @@ def analyse_dask(
 
     # 5.5 grading and the enterprise columns of parcels: the engine-shared stage.
     parcels, enterprises, ent_year, year = _an.enterprise_stage(
-        parcels, entities, ent_all, ent_latest, ent_state, tax, settings, as_of
+        parcels, entities, ent_all, ent_latest, ent_state, tax, settings, as_of, log=log
     )
 
     # Stage B (workers): 5.6 intensity, §7 evidence, cleared, 5.8 recommendation.

@@ -72,6 +72,8 @@ class EfficiencySettings:
     utility_codes: tuple[str, ...] = ("44", "45", "46")
     manufacturing_codes: tuple[str, ...] = ()
     missing_score: float = 0.0
+    year: int = 0  # ledger year to grade; 0 = automatic (landclear.analysis._evaluation_year)
+    year_min_coverage: float = 0.5
     class_shares: dict[str, float] = field(default_factory=dict)
     weights_above: dict[str, float] = field(default_factory=dict)
     weights_below: dict[str, float] = field(default_factory=dict)
@@ -240,6 +242,16 @@ def _validate(merged: dict[str, Any], file: str | Path | None) -> None:
     if merged["match_min_score"] > 100:
         raise ProjectError(
             "rules.match_min_score 应在 0–100 之间 / must be within 0–100", file=file
+        )
+    if not 0 <= merged["efficiency"]["year_min_coverage"] <= 1:
+        raise ProjectError(
+            "rules.efficiency.year_min_coverage 应在 0–1 之间 / must be within 0–1", file=file
+        )
+    year = merged["efficiency"]["year"]
+    if year != int(year) or (year and not 1990 <= year <= 2100):
+        raise ProjectError(
+            f"rules.efficiency.year = {year!r} 应为年份（如 2023）或 0（自动）/ must be a year or 0",
+            file=file,
         )
     for key in ("developed_share", "invested_share", "fee_rate"):
         if not 0 <= merged["idle"][key] <= 1:

@@ -93,6 +93,9 @@ DEFAULTS: dict[str, Any] = {
     "min_mu": 3.0,
     # Manufacturing divisions (GB/T 4754-2017 C 13–43) for the 高耗低效 screening.
     "manufacturing_codes": [str(c) for c in range(13, 44)],
+    # Which ledger year is graded: read by the pipeline (landclear.analysis), not here.
+    "year": 0,
+    "year_min_coverage": 0.5,
 }
 
 #: Keys where an empty table means "not given" (an empty weight or class
