@@ -1,9 +1,16 @@
 """User-facing labels: Simplified Chinese by default, English on request.
 
+A name can mean different things on different sheets (``method`` is the
+disposal method on the progress sheets but the matching method on 匹配核对;
+``score`` is the grading score or the match score): :data:`SHEET_LABELS` and
+:func:`sheet_labels` give the label of a column on one sheet.
+
 Examples
 --------
 >>> label("area_mu"), label("area_mu", "en")
 ('面积(亩)', 'Area (mu)')
+>>> sheet_labels("匹配核对", ["method", "score"])
+{'method': '匹配方式', 'score': '匹配得分'}
 """
 
 from __future__ import annotations
@@ -36,6 +43,19 @@ LABELS: dict[str, tuple[str, str]] = {
     "delay_cause": ("闲置原因", "Delay cause"),
     "cert_no": ("不动产权证号", "Certificate no."),
     "status": ("生产状态", "Status"),
+    "output_value": ("工业总产值(万元)", "Output value (10k CNY)"),
+    "revenue": ("营业收入(万元)", "Revenue (10k CNY)"),
+    "tax_paid": ("实缴税金(万元)", "Tax paid (10k CNY)"),
+    "value_added": ("工业增加值(万元)", "Value added (10k CNY)"),
+    "energy_tce": ("综合能耗(吨标煤)", "Energy (tce)"),
+    "electricity_kwh": ("用电量(千瓦时)", "Electricity (kWh)"),
+    "emissions": ("排放量", "Emissions"),
+    "employees": ("从业人员(人)", "Employees"),
+    "rd_spend": ("研发经费(万元)", "R&D spending (10k CNY)"),
+    "floors": ("层数", "Floors"),
+    "code_valid": ("信用代码有效", "Valid credit code"),
+    "evaluation_year": ("评价年度", "Evaluation year"),
+    "amount_split": ("金额按面积分摊", "Amount split by area"),
     "stopped_since": ("停产时间", "Stopped since"),
     "above_scale": ("是否规上", "Above scale"),
     "industry_code": ("行业代码", "Industry code"),
@@ -66,6 +86,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "stopped_reason": ("停产认定依据", "Stopped finding"),
     "tax_arrears_2y": ("欠缴土地使用税两年以上", "Land-use tax arrears ≥ 2 years"),
     "land_tax_amount": ("欠缴土地使用税(万元)", "Land-use tax owed (10k CNY)"),
+    "other_tax_amount": ("欠缴其他税种(万元,不计入)", "Other taxes owed (10k CNY, not counted)"),
+    "earliest_land_tax_period": ("最早欠缴所属期", "Earliest unpaid period"),
+    "arrears_years": ("欠缴年数", "Years in arrears"),
     "tax_reason": ("欠税认定依据", "Arrears finding"),
     "mortgaged_idle": ("抵押闲置土地", "Mortgaged idle land"),
     "mortgage_amount": ("抵押金额(万元)", "Mortgage amount (10k CNY)"),
@@ -129,7 +152,72 @@ LABELS: dict[str, tuple[str, str]] = {
     "ndvi_mean": ("NDVI均值", "NDVI (mean)"),
     "evidence_flags": ("遥感核查提示", "Remote-sensing flags"),
     "enterprise_status": ("企业生产状态", "Enterprise status"),
+    # progress (landclear.progress)
+    "month": ("月份", "Month"),
+    "mu": ("清理面积(亩)", "Cleared (mu)"),
+    "disposals": ("处置记录数", "Disposal records"),
+    "cumulative_enterprises": ("累计出清企业数", "Cumulative enterprises cleared"),
+    "cumulative_mu": ("累计清理面积(亩)", "Cumulative mu cleared"),
+    "required_share": ("要求完成比例", "Required share"),
+    "due": ("截止日期", "Due"),
+    "scope_enterprises": ("排查范围内低效企业数", "Low-efficiency enterprises in scope"),
+    "rectified": ("已整治企业数", "Rectified"),
+    "share": ("完成比例", "Share done"),
+    "met": ("是否达标", "Met"),
+    "ent_key": ("企业标识", "Enterprise key"),
+    "qualifies": ("符合计入条件", "Qualifies"),
+    "mu_counted": ("计入面积(亩)", "Mu counted"),
+    "done": ("已完成(基准日前)", "Completed by as_of"),
+    "overdue": ("已逾期", "Overdue"),
+    # matches (landclear.match.report_records)
+    "source": ("来源台账", "Source ledger"),
+    "record_name": ("台账中的名称", "Name in the record"),
+    "record_code": ("台账中的信用代码", "Credit code in the record"),
+    "entity_name": ("匹配到的企业", "Matched enterprise"),
 }
+
+#: Sheets (its Chinese and English names) → labels that differ there from :data:`LABELS`.
+SHEET_LABELS: dict[tuple[str, str], dict[str, tuple[str, str]]] = {
+    ("匹配核对", "Matches"): {
+        "method": ("匹配方式", "Match method"),
+        "score": ("匹配得分", "Match score"),
+        "note": ("备注", "Note"),
+    },
+    ("进度-按月累计", "Progress by month"): {"enterprises": ("出清企业数", "Enterprises cleared")},
+    ("进度-按县区", "Progress by county"): {"enterprises": ("出清企业数", "Enterprises cleared")},
+    ("进度-按园区", "Progress by park"): {"enterprises": ("出清企业数", "Enterprises cleared")},
+    ("进度-按处置方式", "Progress by method"): {
+        "enterprises": ("出清企业数", "Enterprises cleared"),
+    },
+    ("整治目标节点", "Rectification milestones"): {"status": ("完成情况", "Result")},
+    ("处置台账核算", "Disposals counted"): {
+        "status": ("处置状态", "Disposal status"),
+        "area_mu": ("处置面积(亩)", "Disposed area (mu)"),
+    },
+}
+
+
+def sheet_labels(sheet: str, columns: Iterable[str], language: str = "zh") -> dict[str, str]:
+    """``{column: label}`` of ``columns`` on the workbook sheet named ``sheet``.
+
+    The sheet's own labels (:data:`SHEET_LABELS`, matched by its Chinese or
+    English name) first, then :data:`LABELS`; unknown names stay as they are.
+
+    Examples
+    --------
+    >>> sheet_labels("处置台账核算", ["status", "method"])
+    {'status': '处置状态', 'method': '处置方式'}
+    >>> sheet_labels("亩均效益评价", ["status", "score"], "en")
+    {'status': 'Status', 'score': 'Score'}
+    """
+    k = 0 if language == "zh" else 1
+    own: dict[str, tuple[str, str]] = {}
+    for names, table in SHEET_LABELS.items():
+        if sheet in names:
+            own = table
+            break
+    return {str(c): own[c][k] if c in own else label(str(c), language) for c in columns}
+
 
 YES_NO = {True: ("是", "yes"), False: ("否", "no")}
 

@@ -10,7 +10,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from landclear.labels import LIST_NAMES, label, labels, translate_values
+from landclear.labels import LIST_NAMES, label, labels, sheet_labels, translate_values
 from landclear.project import Project
 from landclear.quality import QualityLog
 from landclear.schema import FIELDS, PARCEL_OUTPUTS, SOURCE_FILE, SOURCE_ROW
@@ -412,12 +412,12 @@ class Result:
         written["gpkg"] = gpkg
         if workbook:
             lang = self.project.language
-            sheets = [(n, translate_values(df, lang)) for n, df in self.workbook_sheets()]
-            written["workbook"] = write_workbook(
-                sheets,
-                out / "ledgers.xlsx",
-                headers=labels(self._all_columns(), self.project.language),
-            )
+            # Headers per sheet: one name can mean two things (method, score, status).
+            sheets = [
+                (n, translate_values(df, lang).rename(columns=sheet_labels(n, df.columns, lang)))
+                for n, df in self.workbook_sheets()
+            ]
+            written["workbook"] = write_workbook(sheets, out / "ledgers.xlsx")
         written["quality"] = self.quality.write_json(out / "quality.json")
         if maps:
             from landclear.maps import write_maps
@@ -441,12 +441,6 @@ class Result:
         index = render_parcel_reports(self, out, **kwargs)
         self.extras["report_index"] = index
         return {"reports_index": Path(out) / "index.html"}
-
-    def _all_columns(self) -> set[str]:
-        cols: set[str] = set()
-        for _, df in self.workbook_sheets():
-            cols.update(map(str, df.columns))
-        return cols
 
     # --------------------------------------------------------------- Jupyter
     def _repr_html_(self) -> str:
