@@ -100,3 +100,18 @@ def test_units_option_keys_are_canonical_columns(tmp_path):
     inputs["tax_arrears_options"] = {"units": {"amuont": "元"}}
     with pytest.raises(ProjectError, match="'amount'"):
         load_project({"inputs": inputs}, base_dir=tmp_path, check_files=False)
+
+
+def test_readme_project_file_example_loads():
+    """The README's project-file example is valid (its rules table ends with a catch-all)."""
+    import re
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text("utf-8")
+    section = readme[readme.index("## The project file") :]
+    block = re.search(r"```toml\n(.*?)```", section, re.S).group(1)
+    p = load_project(tomllib.loads(block), base_dir=root / "shapefiles")
+    assert [r["id"] for r in p.rules["actions"]["rules"]] == ["R01", "R99"]
+    assert p.inputs["parcels"].options["units"] == {"certified_area": "平方米"}
