@@ -548,31 +548,10 @@ def analyse(inputs: Inputs, project: Project, *, progress: bool = False) -> Resu
 
 
 def _check_certified_area(result: Result, tolerance: float) -> None:
-    p = result.parcels
-    if "certified_area" not in p:
-        return
-    diff = (p["area_mu"] - p["certified_area"]).abs() / p["certified_area"]
-    bad = diff > tolerance
-    bad &= p["certified_area"].notna() & (p["certified_area"] > 0)
-    for pid, f, r, cert, geo_mu in zip(
-        p.loc[bad, "parcel_id"],
-        p.loc[bad, SOURCE_FILE],
-        p.loc[bad, SOURCE_ROW],
-        p.loc[bad, "certified_area"],
-        p.loc[bad, "area_mu"],
-        strict=True,
-    ):
-        result.quality.warn(
-            f"宗地 {pid} 证载面积 {cert:.2f} 亩与图形面积 {geo_mu:.2f} 亩相差超过 "
-            f"{tolerance:.0%} / certified area differs from geometry",
-            file=f,
-            row=r,
-            parcel_id=pid,
-            kind="area_mismatch",
-        )
-    result.area_mismatch = p.loc[bad, ["parcel_id", "certified_area", "area_mu"]].assign(
-        diff_ratio=diff[bad].to_numpy()
-    )
+    """The certified-area mismatch table of the run (warned about when the parcels loaded)."""
+    from landclear.validate import certified_area_mismatch
+
+    result.area_mismatch = certified_area_mismatch(result.parcels, tolerance).reset_index(drop=True)
 
 
 def list_stage(

@@ -19,7 +19,7 @@ from landclear.io.parse import harmonise
 from landclear.io.vectors import read_vectors
 from landclear.project import InputSpec, Project
 from landclear.quality import QualityLog
-from landclear.validate import validate
+from landclear.validate import check_certified_area, validate
 
 LEDGERS = ("enterprises", "tax_arrears", "mortgages", "disposals")
 
@@ -107,6 +107,10 @@ def load_inputs(project: Project, log: QualityLog | None = None) -> Inputs:
     if "land_use" in parcels:
         parcels["land_use"] = normalise_land_use(parcels["land_use"])
     parcels["area_mu"] = area_mu(parcels)
+    # Listed at load time, so that `landclear validate` reports them too (issue 2 item 6).
+    from landclear.rules.config import load_settings
+
+    check_certified_area(parcels, load_settings(project.rules).area_tolerance, log)
 
     frames: dict[str, pd.DataFrame] = {}
     for name in LEDGERS:

@@ -21,7 +21,7 @@ import pandas as pd
 from landclear.quality import QualityLog
 from landclear.schema import FIELDS, REQUIRED, REQUIRED_ANY, SOURCE_FILE, SOURCE_ROW
 
-__all__ = ["KEYS", "SIGNED", "validate"]
+__all__ = ["KEYS", "SIGNED", "certified_area_mismatch", "check_certified_area", "validate"]
 
 #: Record keys per input: (identifier columns, tried in order, first non-empty wins;
 #: other key columns). Rows whose identifier is empty everywhere are not compared.
@@ -249,3 +249,56 @@ def validate(df: pd.DataFrame, input_name: str, log: QualityLog) -> pd.DataFrame
                     count=len(later),
                 )
     return out[keep]
+
+
+def certified_area_mismatch(parcels: pd.DataFrame, tolerance: float = 0.05) -> pd.DataFrame:
+    """Parcels whose certified area (亩) differs from ``area_mu`` by more than ``tolerance``.
+
+    Vectorised. Parcels without a positive certified area are not compared.
+
+    Returns
+    -------
+    DataFrame
+        ``parcel_id``, ``certified_area``, ``area_mu``, ``diff_ratio``
+        (|area_mu − certified| / certified), index-aligned with ``parcels``;
+        empty when the parcels carry no ``certified_area``.
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"parcel_id": ["A", "B"], "certified_area": [10.0, 10.0],
+    ...                   "area_mu": [10.4, 11.0]})
+    >>> certified_area_mismatch(p)["parcel_id"].tolist()
+    ['B']
+    """
+    cols = ["parcel_id", "certified_area", "area_mu", "diff_ratio"]
+    if "certified_area" not in parcels or "area_mu" not in parcels:
+        return pd.DataFrame({c: pd.Series(dtype="float64") for c in cols})
+    cert = pd.to_numeric(parcels["certified_area"], errors="coerce").astype("float64")
+    diff = (parcels["area_mu"].astype("float64") - cert).abs() / cert.where(cert > 0)
+    bad = (diff > tolerance).fillna(False).to_numpy(dtype=bool)
+    out = pd.DataFrame(parcels.loc[bad, ["parcel_id", "certified_area", "area_mu"]])
+    out["diff_ratio"] = diff[bad].to_numpy()
+    return out
+
+
+def check_certified_area(parcels: pd.DataFrame, tolerance: float, log: QualityLog) -> pd.DataFrame:
+    """:func:`certified_area_mismatch`, each parcel also a quality warning with file and row.
+
+    Run when the parcels are loaded, so that ``landclear validate`` lists them
+    as ``landclear run`` does (``[rules] area_tolerance``, default 5 %).
+    """
+    bad = certified_area_mismatch(parcels, tolerance)
+    if len(bad):
+        files, rows = _where(parcels.loc[bad.index])
+        for pid, f, r, cert, geo_mu in zip(
+            bad["parcel_id"], files, rows, bad["certified_area"], bad["area_mu"], strict=True
+        ):
+            log.warn(
+                f"宗地 {pid} 证载面积 {cert:.2f} 亩与图形面积 {geo_mu:.2f} 亩相差超过 "
+                f"{tolerance:.0%} / certified area differs from geometry",
+                file=f,
+                row=int(r),
+                parcel_id=pid,
+                kind="area_mismatch",
+            )
+    return bad

@@ -31,6 +31,9 @@ def test_validate_sample_writes_quality(sample_dir, tmp_path, planted):
     assert q["inputs"]["parcels"]["rows_used"] == planted["counts"]["parcel_ids"]
     for name, rec in q["inputs"].items():
         assert rec["rows_read"] == rec["rows_used"] + rec["rows_rejected"], name
+    # the 5 % certified-area check runs at load time, so validate lists it as run does
+    mismatched = [w for w in q["warnings"] if w.get("kind") == "area_mismatch"]
+    assert mismatched and all(w["file"] and w["row"] for w in mismatched)
 
 
 def test_errors_exit_2_without_traceback(tmp_path, sample_dir):

@@ -76,12 +76,46 @@ def test_parks_assigned_by_location(sample_result, planted):
     assert (p.loc[truth.index, "park"] == truth).all()
 
 
+def test_area_mismatch_is_warned_once(sample_result):
+    """Warned when the parcels load (validate and run alike), tabulated in the result."""
+    warned = [w for w in sample_result.quality.warnings if w.get("kind") == "area_mismatch"]
+    assert len(warned) == len(sample_result.area_mismatch) > 0
+    assert {w["parcel_id"] for w in warned} == set(sample_result.area_mismatch["parcel_id"])
+
+
+def _geodesic_mu(geoms) -> np.ndarray:
+    """GRS80 geodesic area in mu; exteriors counter-clockwise and holes clockwise first.
+
+    ``Geod.geometry_area_perimeter`` adds each ring's signed area, so a hole is
+    subtracted only when it runs opposite to its exterior.
+    """
+    import shapely
+
+    geod = Geod(ellps="GRS80")
+    oriented = shapely.orient_polygons(np.asarray(geoms), exterior_cw=False)
+    return np.array([geod.geometry_area_perimeter(g)[0] for g in oriented]) / MU_M2
+
+
 def test_area_matches_geodesic(sample_result):
     p = sample_result.parcels.sample(200, random_state=1)
-    geod = Geod(ellps="GRS80")
-    ref = np.array([abs(geod.geometry_area_perimeter(g)[0]) for g in p.to_crs(4490).geometry])
-    assert np.allclose(p["area_mu"].to_numpy(), ref / MU_M2, rtol=1e-4)
+    ref = _geodesic_mu(p.to_crs(4490).geometry.array)
+    assert np.allclose(p["area_mu"].to_numpy(), ref, rtol=1e-4)
     assert MU_M2 == (10000 / 15)
+
+
+def test_area_of_parcels_with_holes_matches_geodesic():
+    """A hole drawn in the exterior's direction must still be subtracted by the reference."""
+    import geopandas as gpd
+    import shapely
+
+    from landclear.geo import area_mu
+
+    x0, y0 = 370_000, 4_320_000
+    outer = [(x0, y0), (x0 + 300, y0), (x0 + 300, y0 + 300), (x0, y0 + 300)]
+    hole = [(x0 + 100, y0 + 100), (x0 + 200, y0 + 100), (x0 + 200, y0 + 200), (x0 + 100, y0 + 200)]
+    g = gpd.GeoSeries([shapely.Polygon(outer, [hole])], crs=4545).to_crs(4490)
+    assert area_mu(g).iloc[0] == pytest.approx(_geodesic_mu(g.array)[0], rel=1e-6)
+    assert area_mu(g).iloc[0] == pytest.approx(80_000 / MU_M2, rel=1e-3)
 
 
 def test_every_parcel_has_a_recommendation(sample_result):

@@ -216,3 +216,26 @@ def test_other_inputs(name, n_kept):
     # parks: the same park twice is a duplicate; buildings have no key (equal floor
     # areas are different buildings)
     assert len(kept) == n_kept
+
+
+def test_certified_area_check_warns_with_file_and_row():
+    from landclear.validate import certified_area_mismatch, check_certified_area
+
+    p = pd.DataFrame(
+        {
+            "parcel_id": ["A", "B", "C", "D"],
+            "certified_area": [10.0, 10.0, np.nan, 0.0],
+            "area_mu": [10.49, 10.51, 3.0, 3.0],
+            "source_file": "p.shp",
+            "source_row": [1, 2, 3, 4],
+        }
+    )
+    assert certified_area_mismatch(p)["parcel_id"].tolist() == ["B"]
+    assert certified_area_mismatch(p, 0.01)["parcel_id"].tolist() == ["A", "B"]
+    log = QualityLog()
+    bad = check_certified_area(p, 0.05, log)
+    assert bad["diff_ratio"].tolist() == pytest.approx([0.051])
+    assert [(w["file"], w["row"], w["kind"]) for w in log.warnings] == [
+        ("p.shp", 2, "area_mismatch")
+    ]
+    assert certified_area_mismatch(p.drop(columns="certified_area")).empty
