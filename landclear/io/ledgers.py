@@ -24,6 +24,7 @@ import io
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,7 @@ class _Sheet:
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
     encoding: str | None = None
     formulas: list[tuple[int, int]] = field(default_factory=list)  # 0-based, no cached value
+    formulas_unchecked: bool = False  # a large workbook with formulas, not itemised
     units: dict[str, str] = field(default_factory=dict)  # project units, over the header's
 
 
@@ -281,13 +283,52 @@ def _fill_merged(
                 row[c] = value
 
 
-def _uncached_formulas(sheet: _Sheet) -> list[tuple[int, int]]:
-    """Cells (0-based row, column) holding a formula without a cached value."""
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _has_formulas(path: Path) -> bool:
+    """Whether any worksheet of an .xlsx holds a formula (a scan of its XML, no parsing)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for name in zf.namelist():
+                if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                    with zf.open(name) as fh:
+                        tail = b""
+                        while chunk := fh.read(1 << 23):
+                            block = tail + chunk
+                            # A byte search first: the regex runs only where "f" tags may be.
+                            if (b"<f" in block or b":f" in block) and _FORMULA_TAG.search(block):
+                                return True
+                            tail = chunk[-16:]
+    except (OSError, zipfile.BadZipFile):
+        return True  # let the full check decide
+    return False
+
+
+def _formula_scan(path: Path) -> Future[bool] | None:
+    """Start :func:`_has_formulas` beside the sheet read (zlib releases the GIL)."""
+    if path.suffix.lower() not in {".xlsx", ".xlsm"}:
+        return None
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(_has_formulas, path)
+    pool.shutdown(wait=False)
+    return future
+
+
+def _uncached_formulas(sheet: _Sheet, scan: Future[bool] | None) -> list[tuple[int, int]]:
+    """Cells (0-based row, column) holding a formula without a cached value.
+
+    Workbooks above :data:`FORMULA_CHECK_MAX_BYTES` that hold formulas are not
+    itemised (openpyxl is slow on them): ``sheet.formulas_unchecked`` is set
+    and one warning says so.
+    """
     path = sheet.path
-    if (
-        path.suffix.lower() not in {".xlsx", ".xlsm"}
-        or path.stat().st_size > FORMULA_CHECK_MAX_BYTES
-    ):
+    if scan is None or not scan.result():
+        return []
+    if path.stat().st_size > FORMULA_CHECK_MAX_BYTES:
+        sheet.formulas_unchecked = True
         return []
     import openpyxl
 
@@ -309,6 +350,20 @@ def _uncached_formulas(sheet: _Sheet) -> list[tuple[int, int]]:
     return cells
 
 
+#: Characters a totals label starts with, and the compatibility blocks NFKC folds.
+_TOTAL_CHARS = re.compile("[合小总其\u2e80-\u2fdf\uf900-\ufaff]")
+
+
+def _flag_text(col: pd.Series, pattern: re.Pattern[str]) -> np.ndarray:
+    """Cells that are text containing ``pattern``, as a numpy mask."""
+    search = pattern.search
+    return np.fromiter(
+        (isinstance(x, str) and search(x) is not None for x in col.to_numpy(dtype=object)),
+        dtype=bool,
+        count=len(col),
+    )
+
+
 def _strip(col: pd.Series) -> pd.Series | None:
     """Stripped strings (NaN for non-strings), or None when the column holds no string."""
     try:
@@ -318,19 +373,18 @@ def _strip(col: pd.Series) -> pd.Series | None:
 
 
 def _is_blank(frame: pd.DataFrame) -> np.ndarray:
-    """Cell-wise emptiness of a raw object frame (None, NaN, '' or spaces)."""
+    """Cell-wise emptiness of a raw object frame (None, NaN, '' or spaces).
+
+    A plain loop over the cells: readers give Python objects (str, float,
+    int, bool, datetime, None), and testing each one is faster than
+    converting whole columns to pandas text.
+    """
     out = np.empty(frame.shape, dtype=bool)
     for j in range(frame.shape[1]):
-        col = frame.iloc[:, j]
-        # calamine and csv give '' for empty cells; .str is NaN for non-strings.
-        blank = col.isna().to_numpy().copy()
-        # Strip each distinct value once: ledger columns repeat the same few texts.
-        codes, uniques = pd.factorize(col, use_na_sentinel=True)
-        stripped = _strip(pd.Series(uniques, dtype=object))
-        if stripped is not None and len(uniques):
-            empty_unique = stripped.eq("").fillna(False).to_numpy(dtype=bool)
-            blank |= (codes >= 0) & empty_unique[np.maximum(codes, 0)]
-        out[:, j] = blank
+        out[:, j] = [
+            x is None or (x.__class__ is str and not x.strip()) or (x.__class__ is float and x != x)
+            for x in frame.iloc[:, j].to_numpy(dtype=object)
+        ]
     return out
 
 
@@ -502,9 +556,15 @@ def _load_sheet(
         lead = serial_cols + [j for j in other if not blank[:, j].all()][:3]
         is_total = np.zeros(len(body), dtype=bool)
         for j in lead:
-            text = body[j].astype("string").fillna("").str.normalize("NFKC")
+            # Only text holding a character of 合计/小计/总计/其中 (or a compatibility
+            # form NFKC folds into one) can be a totals label: normalise just those.
+            col = body[j]
+            cand = np.flatnonzero(_flag_text(col, _TOTAL_CHARS))
+            if not len(cand):
+                continue
+            text = col.iloc[cand].astype("string").fillna("").str.normalize("NFKC")
             text = text.str.replace(r"\s+", "", regex=True)
-            is_total |= text.str.startswith(_TOTAL_PREFIXES).to_numpy(dtype=bool)
+            is_total[cand] |= text.str.startswith(_TOTAL_PREFIXES).to_numpy(dtype=bool)
         # 合计 written only in the 序号 column must not pass for a blank template row.
         is_blank_row &= ~is_total
         # Repeated header rows (sheets pasted together): cells equal to the header cells.
@@ -539,11 +599,26 @@ def _load_sheet(
                 rec.skip(file_label, excel_rows[mask].tolist(), reason)
                 keep &= ~mask
 
+    if sheet.formulas_unchecked:
+        log.warn(
+            f"{file_label}: 工作簿含公式,文件较大未逐格检查;没有缓存值的公式按空值读取"
+            f"(请用 Excel/WPS 打开并保存后重试) / the workbook holds formulas; cells "
+            f"without cached values read as empty (not itemised in a file this large)",
+            input=input_name,
+            file=file_label,
+        )
     if sheet.formulas:
         _warn_formulas(sheet, set(excel_rows[keep] - 1), set(positions), input_name, log)
 
-    data = body.loc[keep, list(positions)].rename(columns=positions)
-    data = data.reset_index(drop=True)
+    # Blank cells ('' or spaces from the reader) become None, so that typed
+    # parsing sees one kind of value per column.
+    columns = {}
+    for j, canonical in positions.items():
+        values = body[j].to_numpy(dtype=object)[keep]
+        if len(body):
+            values[blank[keep, j]] = None
+        columns[canonical] = values
+    data = pd.DataFrame(columns, index=pd.RangeIndex(int(keep.sum())), dtype=object)
     data[SOURCE_FILE] = file_label
     data[SOURCE_ROW] = excel_rows[keep]
     rec.rows_read += len(data)
@@ -675,8 +750,9 @@ def read_ledger(
     for path in _resolve(sources, base_dir):
         suffix = path.suffix.lower()
         if suffix in _EXCEL:
+            scan = _formula_scan(path)
             sh = _read_excel(path, sheet, input_name, overrides)
-            sh.formulas = _uncached_formulas(sh)
+            sh.formulas = _uncached_formulas(sh, scan)
             if encoding is not None:
                 log.input(input_name).notes.append(
                     f"{path.name}: encoding 选项只用于 CSV,Excel 不需要 / encoding option ignored"

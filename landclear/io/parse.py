@@ -137,6 +137,13 @@ _TYPE_KIND: dict[type, str] = {
 }  # fmt: skip
 
 
+#: ``infer_dtype`` results whose every non-missing cell has one kind.
+_SINGLE_KIND = {
+    "string": "str", "floating": "num", "integer": "num", "mixed-integer-float": "num",
+    "boolean": "bool", "datetime": "dt", "datetime64": "dt", "date": "dt", "empty": "na",
+}  # fmt: skip
+
+
 def _as_series(values: object) -> pd.Series:
     """A Series with a fresh RangeIndex, so label and position agree inside parsers."""
     if isinstance(values, pd.Series):
@@ -161,6 +168,10 @@ def _kinds(values: pd.Series) -> pd.Series:
         return pd.Series(np.where(values.isna(), "na", "dt"), index=values.index)
     if isinstance(dtype, pd.StringDtype):
         return pd.Series(np.where(values.isna(), "na", "str"), index=values.index)
+    # One kind in the whole column (the usual case): no per-cell type lookup.
+    single = _SINGLE_KIND.get(pd.api.types.infer_dtype(values, skipna=True))
+    if single is not None:
+        return pd.Series(np.where(values.isna(), "na", single), index=values.index, dtype=object)
     kinds = values.map(type).map(_TYPE_KIND).fillna("other").astype(object)
     # NaN floats are missing, not numbers.
     kinds[kinds.eq("num").to_numpy() & values.isna().to_numpy()] = "na"

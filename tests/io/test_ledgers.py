@@ -349,3 +349,28 @@ def test_ledger_path_that_is_a_directory_says_so(tmp_path):
     with pytest.raises(InputFileError, match="文件夹") as err:
         read_ledger(tmp_path / "tax.csv", "tax_arrears")
     assert "not found" not in str(err.value)
+
+
+def test_formula_scan_of_large_workbooks_without_and_with_formulas(tmp_path, monkeypatch):
+    # The XML scan decides without openpyxl; a workbook above the full-check size
+    # limit with formulas is still read (values as cached), just not itemised.
+    from landclear.io import ledgers
+
+    plain = tmp_path / "plain.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(["企业名称", "税种", "所属期起", "欠税金额"])
+    wb.active.append(["甲公司", "城镇土地使用税", "2021-01-01", 1.5])
+    wb.save(plain)
+    assert not ledgers._has_formulas(plain)
+    with_f = tmp_path / "formula.xlsx"
+    wb.active.append(["乙公司", "城镇土地使用税", "2021-01-01", "=D2*2"])
+    wb.save(with_f)
+    assert ledgers._has_formulas(with_f)
+    monkeypatch.setattr(ledgers, "FORMULA_CHECK_MAX_BYTES", 0)
+    log = QualityLog()
+    df = read_ledger(with_f, "tax_arrears", log=log)
+    assert df["name"].tolist() == ["甲公司", "乙公司"]
+    assert [w["file"] for w in log.warnings if "未逐格检查" in w["message"]] == ["formula.xlsx"]
+    log = QualityLog()
+    read_ledger(plain, "tax_arrears", log=log)
+    assert not [w for w in log.warnings if "公式" in w["message"]]
