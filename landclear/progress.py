@@ -168,7 +168,10 @@ def disposal_table(result: Any) -> pd.DataFrame:
     """
     as_of = pd.Timestamp(result.project.as_of)
     d = result.disposals.copy().reset_index(drop=True)
-    parcels = pd.DataFrame(result.parcels.drop(columns="geometry", errors="ignore"))
+    # Only the columns used here: the parcel table is wide and, at scale, long.
+    wanted = ("parcel_id", "enterprise_id", "idle", "low_efficiency", "stopped_2y", "area_mu",
+              "park", "county")  # fmt: skip
+    parcels = pd.DataFrame(result.parcels[[c for c in wanted if c in result.parcels]])
     ents = result.enterprises
     if len(d) == 0:
         d = pd.DataFrame(
@@ -561,7 +564,10 @@ def _park_years(result: Any) -> pd.DataFrame:
     ey = result.enterprise_years
     if len(ey) == 0 or "year" not in ey or "enterprise_id" not in ey:
         return pd.DataFrame()
-    parcels = pd.DataFrame(result.parcels.drop(columns="geometry", errors="ignore"))
+    wanted = ("park", "area_mu", "enterprise_id", "land_use_industrial", "land_use", "in_park")
+    parcels = pd.DataFrame(result.parcels[[c for c in wanted if c in result.parcels]])
+    if "in_park" in parcels:  # as the as_of table: land outside every park is not park land
+        parcels = parcels[parcels["in_park"].astype(bool).to_numpy()]
     if "land_use_industrial" not in parcels:
         parcels["land_use_industrial"] = (
             is_industrial_land_use(parcels["land_use"]) if "land_use" in parcels else True

@@ -338,3 +338,15 @@ def test_sample_planted_monthly(sample):
         (80 - planted["cleared_enterprises"]) / 6,
         abs_tol=1e-3,
     )
+
+
+def test_park_years_leave_land_outside_parks_out(tmp_path):
+    # As the as_of park table (DOMAIN §5.7): 园区外 is no park and not in 全市.
+    r = hand_made(tmp_path)
+    r.parcels["in_park"] = True
+    r.parcels.loc[3, ["park", "in_park"]] = ["园区外", False]  # P4, C's 40 mu
+    py = compute_progress(r).park_years
+    assert "园区外" not in set(py["park"])
+    city = py[(py["year"] == 2023) & (py["park"] == "全市")].iloc[0]
+    assert city["industrial_mu"] == 65  # 105 mu less P4
+    assert city["investment"] == pytest.approx(3600.0)  # C's figures went with its land
