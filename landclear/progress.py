@@ -190,7 +190,15 @@ def disposal_table(result: Any) -> pd.DataFrame:
         )
     d["parcel_id"] = _col(d, "parcel_id").str.strip().replace("", pd.NA)
     d["completed_on"] = _col(d, "completed_on", "datetime")
-    d["ent_key"] = enterprise_keys(d, parcels)
+    # Only the parcels a disposal names, and all the land of the enterprises it names.
+    named = parcels["parcel_id"].isin(d["parcel_id"].dropna().unique()).to_numpy().copy()
+    d["ent_key"] = enterprise_keys(d, parcels[named])
+    if "enterprise_id" in parcels:
+        keys = d["ent_key"].dropna().unique()
+        named |= parcels["enterprise_id"].isin(keys).to_numpy()
+        if len(ents) and "enterprise_id" in ents:
+            ents = ents[ents["enterprise_id"].isin(keys).to_numpy()]
+    parcels = parcels[named]
     d["status_class"] = status_class(_col(d, "status"))
     d["done"] = (
         ((d["status_class"] == "completed") & (d["completed_on"] <= as_of))
@@ -198,8 +206,7 @@ def disposal_table(result: Any) -> pd.DataFrame:
         .astype(bool)
     )
 
-    known = set(parcels["parcel_id"].astype(str))
-    d["parcel_known"] = d["parcel_id"].isin(known).fillna(False).astype(bool)
+    d["parcel_known"] = d["parcel_id"].isin(parcels["parcel_id"]).fillna(False).astype(bool)
     pq = _flag(parcels, "idle") | _flag(parcels, "low_efficiency") | _flag(parcels, "stopped_2y")
     parcels = parcels.assign(_q=pq)
     d["qualifies"] = _lookup(parcels, "_q", d["parcel_id"]).astype("boolean").fillna(False)

@@ -165,39 +165,48 @@ def park_indicators(
         )
         figures = figures.groupby(level=0).sum(min_count=1)
 
-    # Share of each enterprise's industrial mu on each (park, enterprise) pair.
-    owned = land[land["enterprise_id"].notna()]
-    ent_mu = owned.groupby("enterprise_id")["mu"].sum()
-    pair = (
-        owned.dropna(subset=["park"]).groupby(["park", "enterprise_id"], as_index=False)["mu"].sum()
-    )
-    pair_mu = pair["mu"].astype("float64")  # an empty groupby loses the dtype
-    total_mu = pair["enterprise_id"].map(ent_mu).astype("float64")
-    share = pair_mu / total_mu.where(total_mu > 0)
-    fig = figures.reindex(pair["enterprise_id"].to_numpy())
+    # Share of each enterprise's industrial mu on each (park, enterprise) pair,
+    # on integer codes (a million parcels group in numpy, not in pandas).
+    park_code, park_names = pd.factorize(land["park"])
+    ent_code, ent_names = pd.factorize(land["enterprise_id"])
+    mu_arr = land["mu"].to_numpy(dtype="float64")
+    owned = ent_code >= 0
+    ent_mu = np.bincount(ent_code[owned], weights=mu_arr[owned], minlength=len(ent_names))
+    paired = owned & (park_code >= 0)
+    pair_key = park_code[paired].astype(np.int64) * max(len(ent_names), 1) + ent_code[paired]
+    pair_keys, pair_of = np.unique(pair_key, return_inverse=True)
+    pair_mu = np.bincount(pair_of, weights=mu_arr[paired], minlength=len(pair_keys))
+    pair_park = pair_keys // max(len(ent_names), 1)
+    pair_ent = pair_keys % max(len(ent_names), 1)
+    total_mu = ent_mu[pair_ent]
+    share = np.divide(pair_mu, total_mu, out=np.full(len(pair_mu), np.nan), where=total_mu > 0)
+    fig = figures.reindex(np.asarray(ent_names, dtype=object)[pair_ent])
     has_fig = fig.notna().any(axis=1).to_numpy()
-    contrib = fig.mul(share.to_numpy(), axis=0)
-    contrib["park"] = pair["park"].to_numpy()
-    contrib["no_data_mu"] = np.where(has_fig, 0.0, pair_mu.to_numpy())
-    contrib["enterprise_id"] = pair["enterprise_id"].to_numpy()
+    contrib = fig.to_numpy(dtype="float64") * share[:, None]
 
-    in_park = land[land["park"].notna()]
-    outside = float(land.loc[land["park"].isna(), "mu"].sum())
+    in_park = park_code >= 0
+    outside = float(mu_arr[~in_park].sum())
     if outside > 0:
         notes.append(f"{outside:g} 亩工业用地无园区,未计入园区指标 / industrial mu outside parks")
-    unowned = in_park[in_park["enterprise_id"].isna()].groupby("park")["mu"].sum()
-
-    per_park = pd.DataFrame({"industrial_mu": in_park.groupby("park")["mu"].sum()})
-    sums = contrib.groupby("park")[list(MEASURES)].sum(min_count=1)
-    per_park = per_park.join(sums)
-    per_park["enterprises"] = contrib.groupby("park")["enterprise_id"].nunique()
-    per_park["mu_without_data"] = contrib.groupby("park")["no_data_mu"].sum()
-    per_park["mu_without_data"] = (
-        per_park["mu_without_data"].fillna(0.0).add(unowned, fill_value=0.0)
+    n_parks = len(park_names)
+    industrial_mu = np.bincount(park_code[in_park], weights=mu_arr[in_park], minlength=n_parks)
+    unowned = in_park & ~owned
+    unowned_mu = np.bincount(park_code[unowned], weights=mu_arr[unowned], minlength=n_parks)
+    no_data_mu = np.bincount(pair_park, weights=np.where(has_fig, 0.0, pair_mu), minlength=n_parks)
+    per_park = pd.DataFrame(
+        {"industrial_mu": industrial_mu}, index=pd.Index(park_names, dtype="string")
     )
+    for j, m in enumerate(MEASURES):
+        # Σ with min_count=1: a park none of whose enterprises has the figure gets NaN.
+        known = ~np.isnan(contrib[:, j])
+        total = np.bincount(pair_park[known], weights=contrib[known, j], minlength=n_parks)
+        seen = np.bincount(pair_park[known], minlength=n_parks) > 0
+        per_park[m] = np.where(seen, total, np.nan)
+    per_park["enterprises"] = np.bincount(pair_park, minlength=n_parks)
+    per_park["mu_without_data"] = no_data_mu + unowned_mu
     per_park = per_park.sort_index()
     total = per_park[["industrial_mu", "mu_without_data", *MEASURES]].sum(min_count=1)
-    total["enterprises"] = contrib["enterprise_id"].nunique()
+    total["enterprises"] = len(np.unique(pair_ent))
     per_park = pd.concat([per_park, total.to_frame(CITY_ROW).T])
     numeric = ["industrial_mu", "mu_without_data", *MEASURES]
     per_park[numeric] = per_park[numeric].astype("float64").fillna(0.0)
