@@ -33,6 +33,10 @@ from landclear.errors import ProjectError
 #: Tables whose keys are data (industry codes), not setting names.
 _OPEN_TABLES = frozenset({"intensity.min_plot_ratio"})
 
+#: Settings that take a number or the word ``"average"`` (DOMAIN §5.5: a
+#: missing indicator scores a fixed value or the group's mean term).
+_NUMBER_OR_AVERAGE = frozenset({"efficiency.missing_score", "efficiency.missing_emission"})
+
 
 @dataclass(frozen=True)
 class IdleSettings:
@@ -71,7 +75,9 @@ class EfficiencySettings:
     min_mu: float = 3
     utility_codes: tuple[str, ...] = ("44", "45", "46")
     manufacturing_codes: tuple[str, ...] = ()
-    missing_score: float = 0.0
+    missing_score: float | str = 0.0
+    missing_emission: float | str = "average"
+    ratio_cap: float = math.nan  # nan = no cap (TOML has no null)
     year: int = 0  # ledger year to grade; 0 = automatic (landclear.analysis._evaluation_year)
     year_min_coverage: float = 0.5
     class_shares: dict[str, float] = field(default_factory=dict)
@@ -89,6 +95,7 @@ class IntensitySettings:
 
     min_building_coverage: float = 0.30
     default_min_plot_ratio: float = math.nan
+    dedupe_buildings: bool = True
     min_plot_ratio: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -185,6 +192,8 @@ def _type_name(value: Any) -> str:
 
 
 def _check_value(path: str, default: Any, value: Any, file: str | Path | None) -> Any:
+    if path in _NUMBER_OR_AVERAGE:
+        return _check_number_or_average(path, value, file)
     want, got = _type_name(default), _type_name(value)
     if want != got:
         raise ProjectError(
@@ -203,6 +212,19 @@ def _check_value(path: str, default: Any, value: Any, file: str | Path | None) -
                 file=file,
             )
     return value
+
+
+def _check_number_or_average(path: str, value: Any, file: str | Path | None) -> Any:
+    """A non-negative number, or ``"average"`` (any case, stripped)."""
+    if isinstance(value, str) and value.strip().lower() == "average":
+        return "average"
+    if _type_name(value) == "number" and not math.isnan(value) and value >= 0:
+        return value
+    raise ProjectError(
+        f'规则设置 rules.{path} 应为非负数或 "average", 实为 {value!r} / rules.{path} must be '
+        f'a non-negative number or "average", got {value!r}',
+        file=file,
+    )
 
 
 def _merge(
@@ -251,6 +273,13 @@ def _validate(merged: dict[str, Any], file: str | Path | None) -> None:
     if year != int(year) or (year and not 1990 <= year <= 2100):
         raise ProjectError(
             f"rules.efficiency.year = {year!r} 应为年份（如 2023）或 0（自动）/ must be a year or 0",
+            file=file,
+        )
+    cap = merged["efficiency"]["ratio_cap"]
+    if not math.isnan(cap) and cap <= 0:
+        raise ProjectError(
+            f"rules.efficiency.ratio_cap = {cap!r} 应为正数或 nan（不封顶）/ must be positive "
+            "or nan (no cap)",
             file=file,
         )
     for key in ("developed_share", "invested_share", "fee_rate"):

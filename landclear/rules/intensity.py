@@ -196,7 +196,8 @@ def _from_buildings(
     # dissolved per cluster and intersected again.
     labels = _clusters(bgeoms)
     alone = (np.bincount(labels) == 1)[labels]
-    footprint = np.bincount(pi[alone[bi]], weights=piece[alone[bi]], minlength=n)
+    # float64 even when no building is alone (an empty bincount is int64).
+    footprint = np.bincount(pi[alone[bi]], weights=piece[alone[bi]], minlength=n).astype(float)
     if not alone.all():
         merged = _dissolve_overlaps(bgeoms[~alone], labels[~alone])
         mpi, _, mpiece = _overlaps(parcel_geoms, merged)

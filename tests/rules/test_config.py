@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import math
+import re
 import tomllib
+from pathlib import Path
 
+import geopandas as gpd
+import numpy as np
+import pandas as pd
 import pytest
+from shapely import box
 
 from landclear.errors import ProjectError
+from landclear.rules import efficiency
 from landclear.rules.config import (
     default_rules,
     default_settings,
     load_rule_settings,
     load_settings,
 )
+from landclear.rules.intensity import building_intensity
 
 
 def test_defaults_match_the_law_and_the_plan():
@@ -147,3 +155,127 @@ def test_pipeline_settings_and_action_validation_at_load():
     assert (
         "idel" in str(err.value) and "idle" in str(err.value) and "project.toml" in str(err.value)
     )
+
+
+# --- every documented key loads and is honoured -------------------------------
+
+_DOCS = Path(__file__).resolve().parents[2] / "docs"
+_KEY = re.compile(r"`([a-z][a-z0-9_]*)(?: = [^`]*)?`")
+
+
+def _leaf_keys(table: dict, prefix: str = "") -> list[tuple[str, object]]:
+    """(dotted key, default) of every setting in rules.toml (open tables as one key)."""
+    out = []
+    for key, value in table.items():
+        path = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, dict) and path != "intensity.min_plot_ratio":
+            out += _leaf_keys(value, path)
+        elif path != "actions.rules":
+            out.append((path, value))
+    return out
+
+
+def _documented_keys() -> dict[str, set[str]]:
+    """Family → setting keys named in docs/efficiency.md and docs/rules.md."""
+    found: dict[str, set[str]] = {}
+    eff = (_DOCS / "efficiency.md").read_text("utf-8")
+    settings = eff.split("### Settings", 1)[1].split("\n#", 1)[0]
+    eff_part, int_part = settings.split("intensity:", 1)
+    found["efficiency"] = set(_KEY.findall(eff_part))
+    found["intensity"] = set(_KEY.findall(int_part))
+    rules = (_DOCS / "rules.md").read_text("utf-8")
+    family = None
+    for line in rules.splitlines():
+        header = re.search(r"设置键 `\[rules\.(\w+)\]`", line)
+        if header:
+            family = header.group(1)
+        elif family and line.startswith("|") and not line.startswith("|---"):
+            cell = line.rstrip("| ").rsplit("|", 1)[-1]
+            found.setdefault(family, set()).update(_KEY.findall(cell))
+        elif not line.startswith("|"):
+            family = None
+        bullet = re.match(r"- `\[rules\.(efficiency|intensity)\]`", line)
+        if bullet:
+            found[bullet.group(1)] |= set(_KEY.findall(line[bullet.end() :]))
+    return {k: v - {"nan"} for k, v in found.items()}
+
+
+def test_every_documented_and_shipped_rules_key_loads():
+    defaults = default_rules()
+    documented = _documented_keys()
+    assert {"ratio_cap", "missing_emission", "missing_score"} <= documented["efficiency"]
+    assert "dedupe_buildings" in documented["intensity"]
+    assert {"fee_rate", "recover_years"} <= documented["idle"]
+    assert {"stopped_years", "financial_keywords"} <= documented["lists"]
+    for family, keys in documented.items():
+        for key in sorted(keys):
+            assert key in defaults[family], f"docs name rules.{family}.{key}, not in rules.toml"
+            load_rule_settings({family: {key: defaults[family][key]}})
+    for path, value in _leaf_keys(defaults):
+        table: dict = {}
+        node = table
+        *parents, last = path.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+        load_rule_settings(table)  # every shipped key is a valid user key
+
+
+def test_number_or_average_and_ratio_cap_values():
+    s = load_rule_settings(
+        {"efficiency": {"missing_emission": 0, "missing_score": "Average", "ratio_cap": 3.0}}
+    )
+    assert (s.efficiency.missing_emission, s.efficiency.missing_score) == (0, "average")
+    assert s.efficiency.ratio_cap == 3.0
+    assert math.isnan(load_rule_settings().efficiency.ratio_cap)
+    assert load_rule_settings().efficiency.missing_emission == "average"
+    assert load_rule_settings().intensity.dedupe_buildings is True
+    with pytest.raises(ProjectError, match="average"):
+        load_rule_settings({"efficiency": {"missing_emission": "mean"}})
+    with pytest.raises(ProjectError, match="average"):
+        load_rule_settings({"efficiency": {"missing_score": -1}})
+    with pytest.raises(ProjectError, match="ratio_cap"):
+        load_rule_settings({"efficiency": {"ratio_cap": 0}})
+
+
+def _graded(user: dict) -> pd.DataFrame:
+    ind = pd.DataFrame(
+        {
+            "enterprise_id": ["a", "b", "c"],
+            "above_scale": [True, True, True],
+            "industry_code": ["C33"] * 3,
+            "tax_paid": [100.0, 1.0, 1.0],
+            "value_added": [10.0, 10.0, 10.0],
+            "emissions": [1.0, 2.0, np.nan],
+        }
+    )
+    ind = efficiency.per_mu_indicators(ind, pd.Series({"a": 10.0, "b": 10.0, "c": 10.0}))
+    return efficiency.grade_enterprises(ind, load_settings(user).efficiency)
+
+
+def test_efficiency_keys_are_honoured_through_the_loader():
+    base = _graded({})
+    capped = _graded({"efficiency": {"ratio_cap": 1.5}})
+    # a: tax/mu 100/10 against the aggregate 102/30 → ratio 2.94, capped at 1.5.
+    assert base.at[0, "term_tax_per_mu"] == pytest.approx(30 * 100 / (102 / 3))
+    assert capped.at[0, "term_tax_per_mu"] == pytest.approx(30 * 1.5)
+    # c has no emissions: the group's mean emission term by default, 4 when set.
+    mean = base.loc[[0, 1], "term_value_added_per_emission"].mean()
+    assert base.at[2, "term_value_added_per_emission"] == pytest.approx(mean)
+    fixed = _graded({"efficiency": {"missing_emission": 4}})
+    assert fixed.at[2, "term_value_added_per_emission"] == 4.0
+
+
+def test_dedupe_buildings_is_honoured_through_the_loader():
+    parcels = gpd.GeoDataFrame(
+        {"parcel_id": ["P1"], "industry_code": ["C3311"]},
+        geometry=[box(359600, 4319700, 359700, 4319800)],
+        crs="EPSG:4545",
+    )
+    b = box(359600, 4319700, 359650, 4319750)
+    buildings = gpd.GeoDataFrame({"floors": [2.0, 2.0]}, geometry=[b, b], crs="EPSG:4545")
+    on = building_intensity(parcels, buildings, load_settings().intensity)
+    off = building_intensity(
+        parcels, buildings, load_settings({"intensity": {"dedupe_buildings": False}}).intensity
+    )
+    assert off.at[0, "plot_ratio"] == pytest.approx(2 * on.at[0, "plot_ratio"], rel=1e-9)
