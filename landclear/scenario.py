@@ -34,6 +34,7 @@ Example
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import html
 import math
@@ -399,18 +400,29 @@ def _targets(result: Result) -> dict[str, dict[str, float]]:
 
 
 def _figures(result: Result, year: int) -> tuple[pd.DataFrame, int | None]:
-    """Enterprise figures used for ``year``: the latest ledger year ≤ ``year`` (as the pipeline)."""
+    """Enterprise figures used for ``year`` and the ledger year they come from.
+
+    The ledger year is chosen by the pipeline's own rule
+    (:func:`landclear.analysis._evaluation_year` with ``year`` as the reference
+    year): ``[rules.efficiency] year`` when set, else the latest year ≤ ``year``
+    covering at least ``year_min_coverage`` of the best-covered year's
+    enterprises, so a thin latest year does not replace the full one before it.
+    """
+    from landclear.analysis import _evaluation_year
+    from landclear.rules.config import load_settings
+
     ey = result.enterprise_years
     cols = ["enterprise_id", *MEASURES.values()]
+    empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in cols})
     if ey is None or len(ey) == 0 or "enterprise_id" not in ey:
-        return pd.DataFrame({c: pd.Series(dtype="float64") for c in cols}), None
+        return empty, None
     fig_year: int | None = None
     if "year" in ey and ey["year"].notna().any():
         years = pd.to_numeric(ey["year"], errors="coerce")
-        usable = years[years <= year].dropna()
-        if len(usable) == 0:
-            return pd.DataFrame({c: pd.Series(dtype="float64") for c in cols}), None
-        fig_year = int(usable.max())
+        eff = load_settings(result.project.rules).efficiency
+        fig_year = _evaluation_year(ey.assign(year=years), dt.date(year, 12, 31), eff)
+        if fig_year is None:
+            return empty, None
         ey = ey[years == fig_year]
     ey = ey.dropna(subset=["enterprise_id"]).drop_duplicates("enterprise_id")
     return ey[[c for c in cols if c in ey]].reset_index(drop=True), fig_year
@@ -428,7 +440,8 @@ def parcel_contributions(result: Result, year: int | None = None) -> pd.DataFram
     ----------
     result : Result
     year : int, optional
-        Target year (figures: latest ledger year ≤ it); default the as_of year.
+        Target year (figures: the ledger year the pipeline would evaluate with
+        this as the reference year); default the as_of year.
 
     Returns
     -------

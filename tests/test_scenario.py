@@ -144,6 +144,35 @@ def test_before_is_the_pipeline_table(three):
     assert s.before["investment_per_mu"].tolist() == three.parks["investment_per_mu"].tolist()
 
 
+def test_figures_year_is_the_pipelines_evaluation_year():
+    """A thin latest ledger year (1 of 3 enterprises in 2024) is not used, as in the pipeline."""
+    from landclear.analysis import _evaluation_year
+
+    parcels = {
+        "parcel_id": ["p1", "p2", "p3"],
+        "park": ["甲", "甲", "甲"],
+        "area_mu": [10.0, 20.0, 30.0],
+        "enterprise_id": ["E1", "E2", "E3"],
+    }
+    figures = {
+        "enterprise_id": ["E1", "E2", "E3", "E1"],
+        "year": [2023, 2023, 2023, 2024],
+        "investment": [1000.0, 2000.0, 3000.0, 5.0],
+        "output_value": [100.0, 200.0, 300.0, 5.0],
+        "tax_paid": [10.0, 20.0, 30.0, 5.0],
+    }
+    result = make_result(parcels, figures)
+    pipeline = _evaluation_year(result.enterprise_years, result.as_of)
+    assert pipeline == 2023
+    s = scenario(result, None, year=2024)
+    assert s.summary["figures_year"] == pipeline
+    assert row(s, "甲")["investment_per_mu_before"] == pytest.approx(6000 / 60)
+    assert parcel_contributions(result, 2024)["investment"].tolist() == [1000.0, 2000.0, 3000.0]
+    # A configured [rules.efficiency] year wins, as in the pipeline.
+    result.project.rules = {"efficiency": {"year": 2024}}
+    assert scenario(result, None, year=2024).summary["figures_year"] == 2024
+
+
 def test_clear_whole_enterprise(three):
     s = scenario(three, ["p1"], year=2024)
     # 甲 keeps E2 on 50 mu: 10000/50 = 200, 9000/50 = 180, 450/50 = 9 → meets all
