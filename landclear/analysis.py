@@ -13,6 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from landclear.arrays import isin
 from landclear.ids import (
     credit_code_valid,
     is_industrial_land_use,
@@ -383,7 +384,7 @@ def _link_all(
     extra = [e for e in extra if len(e)]
     if extra:
         new = pd.concat(extra, ignore_index=True).drop_duplicates("enterprise_id")
-        new = new[~new["enterprise_id"].isin(entities["enterprise_id"])]
+        new = new[~isin(new["enterprise_id"], entities["enterprise_id"])]
         entities = pd.concat([entities, new], ignore_index=True)
     return entities
 
@@ -421,7 +422,7 @@ def _link_mortgages(
     owners = set(parcels["enterprise_id"].dropna()) if "enterprise_id" in parcels else set()
     # Only a mortgage named by its enterprise alone covers that enterprise's parcels.
     by_owner = ~linked & ~has_cert & m["enterprise_id"].notna()
-    spread = by_owner & m["enterprise_id"].isin(owners)
+    spread = by_owner & isin(m["enterprise_id"], owners)
 
     def warn_rows(
         mask: pd.Series, message: str, kind: str, values: pd.Series | None = None
@@ -438,7 +439,7 @@ def _link_mortgages(
         cert,
     )
     warn_rows(
-        given_pid & ~m["parcel_id"].isin(parcels["parcel_id"]),
+        given_pid & ~isin(m["parcel_id"], parcels["parcel_id"]),
         "抵押记录的宗地代码 {} 未匹配到宗地 / mortgage parcel id matches no parcel",
         "mortgage_unmatched",
         m["parcel_id"],
@@ -492,12 +493,12 @@ def _cleared(parcels: pd.DataFrame, disposals: pd.DataFrame, as_of: dt.date) -> 
         else pd.Series(pd.NA, index=disposals.index, dtype="string")
     )
     by_parcel = set(disposals.loc[done & pid.notna(), "parcel_id"].astype(str))
-    cleared = parcels["parcel_id"].astype(str).isin(by_parcel)
+    cleared = pd.Series(isin(parcels["parcel_id"].astype("string"), by_parcel), index=parcels.index)
     if "enterprise_id" in disposals and "enterprise_id" in parcels:
         whole = done & pid.isna() & disposals["enterprise_id"].notna()
         by_ent = set(disposals.loc[whole, "enterprise_id"].astype(str))
         if by_ent:
-            cleared |= parcels["enterprise_id"].astype("string").isin(by_ent).fillna(False)
+            cleared |= isin(parcels["enterprise_id"].astype("string"), by_ent)
     return cleared.astype(bool)
 
 
@@ -571,13 +572,13 @@ def list_stage(
     stopped = lists.stopped_enterprises(ent_latest, as_of, settings.lists)
     ent_state = ent_latest[["enterprise_id"]].join(stopped)
     stopped_ids = set(ent_state.loc[ent_state["stopped_2y"], "enterprise_id"])
-    parcels["stopped_2y"] = parcels["enterprise_id"].isin(stopped_ids)
+    parcels["stopped_2y"] = isin(parcels["enterprise_id"], stopped_ids)
     # 5.3 land-use-tax arrears
     tax = lists.tax_arrears(
         inputs.tax_arrears.dropna(subset=["enterprise_id"]), as_of, settings.lists
     )
     tax_ids = set(tax.loc[tax["tax_arrears_2y"], "enterprise_id"])
-    parcels["tax_arrears_2y"] = parcels["enterprise_id"].isin(tax_ids)
+    parcels["tax_arrears_2y"] = isin(parcels["enterprise_id"], tax_ids)
     # 5.4 mortgaged idle land
     mortgages = _link_mortgages(parcels, inputs.mortgages, log)
     mortgages = mortgages.join(lists.active_mortgages(mortgages, as_of, settings.lists))

@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
+from landclear.arrays import isin
 from landclear.ids import (
     CREDIT_CODE_MESSAGES,
     credit_code_status,
@@ -339,7 +340,7 @@ def _stage_code(
     other = np.flatnonzero(~exact)
     if len(other):
         pair = eid.to_numpy()[other] + "\x1f" + names.to_numpy()[other]
-        mine = var[var["enterprise_id"].isin(eid.iloc[other])]
+        mine = var[isin(var["enterprise_id"], eid.iloc[other])]
         known = set(mine["enterprise_id"].to_numpy() + "\x1f" + mine["variant"].to_numpy())
         exact[other] = [p in known for p in pair]
     best = pd.Series(100.0, index=range(len(hit_idx)))
@@ -464,7 +465,7 @@ def _finish(st: _State, records: pd.DataFrame, entities: pd.DataFrame, source: s
     show = (st.method != "code").to_numpy()[rows]
     at = rows[show]
     shown = st.eid.iloc[np.unique(at)]
-    names = entities[entities["enterprise_id"].isin(shown.dropna())]
+    names = entities[isin(entities["enterprise_id"], shown)]
     names = names.drop_duplicates("enterprise_id").set_index("enterprise_id")["name"]
     report = pd.DataFrame(
         {

@@ -38,6 +38,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from landclear.arrays import isin
+
 __all__ = [
     "DONE_STATUS",
     "Progress",
@@ -191,13 +193,13 @@ def disposal_table(result: Any) -> pd.DataFrame:
     d["parcel_id"] = _col(d, "parcel_id").str.strip().replace("", pd.NA)
     d["completed_on"] = _col(d, "completed_on", "datetime")
     # Only the parcels a disposal names, and all the land of the enterprises it names.
-    named = parcels["parcel_id"].isin(d["parcel_id"].dropna().unique()).to_numpy().copy()
+    named = isin(parcels["parcel_id"], d["parcel_id"])
     d["ent_key"] = enterprise_keys(d, parcels[named])
     if "enterprise_id" in parcels:
         keys = d["ent_key"].dropna().unique()
-        named |= parcels["enterprise_id"].isin(keys).to_numpy()
+        named |= isin(parcels["enterprise_id"], keys)
         if len(ents) and "enterprise_id" in ents:
-            ents = ents[ents["enterprise_id"].isin(keys).to_numpy()]
+            ents = ents[isin(ents["enterprise_id"], keys)]
     parcels = parcels[named]
     d["status_class"] = status_class(_col(d, "status"))
     d["done"] = (
@@ -206,7 +208,7 @@ def disposal_table(result: Any) -> pd.DataFrame:
         .astype(bool)
     )
 
-    d["parcel_known"] = d["parcel_id"].isin(parcels["parcel_id"]).fillna(False).astype(bool)
+    d["parcel_known"] = isin(d["parcel_id"], parcels["parcel_id"])
     pq = _flag(parcels, "idle") | _flag(parcels, "low_efficiency") | _flag(parcels, "stopped_2y")
     parcels = parcels.assign(_q=pq)
     d["qualifies"] = _lookup(parcels, "_q", d["parcel_id"]).astype("boolean").fillna(False)

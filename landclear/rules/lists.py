@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from landclear.arrays import isin
 from landclear.errors import DataError
 from landclear.rules.config import ListSettings, default_settings
 from landclear.rules.idle import (
@@ -385,7 +386,7 @@ def mortgaged_idle(
         .agg("、".join)
     )
 
-    has = pid.isin(amount.index).fillna(False).to_numpy(dtype=bool)
+    has = isin(pid, amount.index)
     amt = pid.map(amount).astype("float64")
     amt = amt.where(~pd.Series(~has, index=idx), 0.0)
     who = pid.map(names).astype("string").fillna("").astype(str)
@@ -551,7 +552,7 @@ def cross_list(parcels: pd.DataFrame, enterprises: pd.DataFrame) -> pd.DataFrame
 
     out.index.name = "enterprise_id"
     out = out[out["lists"] > 0]
-    listed = pf[pf["enterprise_id"].isin(out.index)]
+    listed = pf[isin(pf["enterprise_id"], out.index)]
     joined = listed.groupby("enterprise_id", sort=False)["parcel_id"].agg("、".join)
     out["parcel_ids"] = joined.reindex(out.index).fillna("").astype(str)
     out = out.reset_index()
