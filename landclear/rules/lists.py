@@ -475,6 +475,24 @@ def cross_list(parcels: pd.DataFrame, enterprises: pd.DataFrame) -> pd.DataFrame
     (2, 12.0)
     """
     p = parcels[column(parcels, "enterprise_id").notna()]
+    ent = enterprises[column(enterprises, "enterprise_id").notna()]
+    # Only enterprises on a list appear: keep their parcels (all of them) and rows.
+    on_a_list = _flag(p, "tax_arrears_2y") | _flag(p, "mortgaged_idle") | _flag(p, "stopped_2y")
+    ent_listed = _flag(ent, "tax_arrears_2y") | _flag(ent, "stopped_2y")
+    listed_ids = pd.concat(
+        [
+            p.loc[on_a_list.to_numpy(), "enterprise_id"],
+            ent.loc[ent_listed.to_numpy(), "enterprise_id"],
+        ]
+    ).unique()
+    keep_cols = [
+        c
+        for c in ("enterprise_id", "parcel_id", "area_mu", "idle", "tax_arrears_2y",
+                  "mortgaged_idle", "stopped_2y", "priority", "action", "action_rule")
+        if c in p.columns
+    ]  # fmt: skip
+    p = p.loc[isin(p["enterprise_id"], listed_ids), keep_cols]
+    ent = ent[isin(ent["enterprise_id"], listed_ids)]
     pf = pd.DataFrame(
         {
             "enterprise_id": p["enterprise_id"] if len(p) else pd.Series(dtype="string"),
@@ -500,7 +518,6 @@ def cross_list(parcels: pd.DataFrame, enterprises: pd.DataFrame) -> pd.DataFrame
         }
     )
 
-    ent = enterprises[column(enterprises, "enterprise_id").notna()]
     ef = pd.DataFrame(
         {
             "enterprise_id": ent["enterprise_id"] if len(ent) else pd.Series(dtype="string"),
