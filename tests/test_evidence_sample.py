@@ -15,10 +15,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _granted_years_ago(planted: dict, granted: pd.Series, years: int = 2) -> pd.Series:
+    """Granted at least ``years`` before as_of: the ``years``-th anniversary ≤ as_of."""
+    as_of = pd.Timestamp(planted["as_of"])
+    return granted.map(lambda d: pd.notna(d) and d + pd.DateOffset(years=years) <= as_of)
+
+
 def _old_unbuilt(planted: dict, granted: pd.Series, years: int = 2) -> set[str]:
-    """Planted idle parcels never started (type A) granted more than ``years`` before as_of."""
-    cutoff = pd.Timestamp(planted["as_of"]) - pd.DateOffset(years=years)
-    return {pid for pid, v in planted["idle"].items() if v["type"] == "A" and granted[pid] < cutoff}
+    """Planted idle parcels never started (type A) granted at least ``years`` before as_of."""
+    old = _granted_years_ago(planted, granted, years)
+    return {pid for pid, v in planted["idle"].items() if v["type"] == "A" and old[pid]}
 
 
 def _built(planted: dict, parcel_ids: pd.Series) -> set[str]:
@@ -32,9 +38,10 @@ def test_built_up_raster_flags_planted_idle_only(sample_result, planted):
     assert p["built_up_frac"].notna().all() and (p["built_up_frac_coverage"] > 0.99).all()
     granted = p.set_index("parcel_id")["grant_date"]
     flagged = set(p.loc[p["suspected_idle"], "parcel_id"])
-    # exactly the never-started idle parcels granted more than 2 years ago (24 of 39)
+    # exactly the never-started idle parcels granted at least 2 years ago (25 of 39; one of
+    # them was granted on 2022-06-30, its 2nd anniversary is as_of itself)
     assert flagged == _old_unbuilt(planted, granted)
-    assert len(flagged) == 24
+    assert len(flagged) == 25
     # no built parcel, whatever its grant date
     built = _built(planted, p["parcel_id"])
     assert len(built) > 2000 and not (flagged & built)
@@ -63,10 +70,8 @@ def test_evidence_thresholds_from_the_project_file(tmp_path, planted):
     (proj / "project.toml").write_text(text, "utf-8")
     p = run(proj / "project.toml").parcels
     granted = p.set_index("parcel_id")["grant_date"]
-    cutoff = pd.Timestamp(planted["as_of"]) - pd.DateOffset(years=2)
-    started = {
-        pid for pid, v in planted["idle"].items() if v["type"] == "B" and granted[pid] < cutoff
-    }
+    old = _granted_years_ago(planted, granted)
+    started = {pid for pid, v in planted["idle"].items() if v["type"] == "B" and old[pid]}
     flagged = set(p.loc[p["suspected_idle"], "parcel_id"])
     assert started and flagged >= _old_unbuilt(planted, granted) | started
     # the only others are the planted near-misses (started, stalled, not idle by law)

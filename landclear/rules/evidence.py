@@ -7,9 +7,11 @@ rules only *flag* parcels for a field check. The legal idle-land test is
 
 Rules (all thresholds in ``settings``, defaults in :data:`DEFAULTS`):
 
-- ``suspected_idle``: granted (``grant_date``, else ``agreed_start``) more
-  than ``idle_years`` years before ``as_of`` and ``built_up_frac`` below
-  ``built_up_max``.
+- ``suspected_idle``: granted (``grant_date``, else ``agreed_start``) at
+  least ``idle_years`` years before ``as_of`` by the anniversary rule of
+  :func:`landclear.rules.idle.add_years` (``add_years(granted, N) <= as_of``;
+  29 Feb + 1 year = 28 Feb; 1.5 years = 18 months), and ``built_up_frac``
+  below ``built_up_max``.
 - ``check_dark_producing``: the enterprise is producing (``enterprise_status``
   in ``producing_statuses``) and ``night_light_mean`` below ``dark_below``.
 - ``check_lit_stopped``: the enterprise is stopped (``stopped_2y`` true or
@@ -33,6 +35,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from landclear.rules.idle import add_years
 
 __all__ = ["DEFAULTS", "evidence"]
 
@@ -119,9 +123,12 @@ def evidence(
     ndvi = _numeric(parcels, "ndvi_mean", min_cov)
 
     granted = _dates(parcels, "grant_date").fillna(_dates(parcels, "agreed_start"))
-    # whole months, so a fractional setting (1.5 years) is not truncated to a whole year
-    cutoff = as_of_ts - pd.DateOffset(months=round(float(cfg["idle_years"]) * 12))
-    suspected_idle = ((granted < cutoff) & (built < float(cfg["built_up_max"]))).fillna(False)
+    # "Granted N years ago" by the anniversary rule of the idle-land and list rules:
+    # add_years(granted, N) <= as_of (29 Feb + 1 year = 28 Feb; 1.5 years = 18 months).
+    years = float(cfg["idle_years"])
+    anniversary = add_years(granted, years)
+    old_enough = anniversary.notna() & (anniversary <= as_of_ts)
+    suspected_idle = (old_enough & (built < float(cfg["built_up_max"]))).fillna(False)
 
     status = (
         parcels["enterprise_status"].astype("string").str.strip()
@@ -146,11 +153,11 @@ def evidence(
             "疑似闲置：供地多年但建成区比例低",
             "供地日期 "
             + granted.dt.strftime("%Y-%m-%d").astype("string")
-            + "（早于 "
-            + cutoff.strftime("%Y-%m-%d")
-            + "，即超过 "
-            + f"{float(cfg['idle_years']):g}"
-            + " 年），"
+            + f"（满 {years:g} 年：周年日 "
+            + anniversary.dt.strftime("%Y-%m-%d").astype("string")
+            + " ≤ 基准日 "
+            + as_of_ts.strftime("%Y-%m-%d")
+            + "），"
             "建成区覆盖 " + pct + "%（<" + f"{float(cfg['built_up_max']) * 100:g}" + "%）",
         ),
         (

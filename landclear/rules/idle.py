@@ -70,23 +70,38 @@ def as_dates(values: pd.Series) -> pd.Series:
     return out.dt.normalize()
 
 
-def add_years(dates: pd.Series, years: int | np.ndarray | pd.Series) -> pd.Series:
-    """Add whole calendar years, 29 Feb → 28 Feb in common years (as DateOffset).
+_DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype="float64")
 
-    Vectorised also for a per-row number of years.
+
+def add_years(dates: pd.Series, years: float | np.ndarray | pd.Series) -> pd.Series:
+    """Add calendar years, 29 Feb → 28 Feb in common years (as DateOffset).
+
+    Vectorised also for a per-row number of years. A fractional number of
+    years counts in whole months (``1.5`` = 18 months, rounded to the nearest
+    month), the day clipped to the end of a shorter month (31 Aug + 0.5 years
+    = 28/29 Feb), as ``DateOffset(months=…)``. "Has lasted *n* years" is
+    ``add_years(date, n) <= as_of`` everywhere (idle land, lists, evidence).
 
     Example
     -------
     >>> add_years(pd.Series(pd.to_datetime(["2020-02-29"])), 1).dt.strftime("%Y-%m-%d").tolist()
     ['2021-02-28']
+    >>> add_years(pd.Series(pd.to_datetime(["2022-08-31"])), 1.5).dt.strftime("%Y-%m-%d").tolist()
+    ['2024-02-29']
     """
     years = np.asarray(years, dtype="float64") if not np.isscalar(years) else float(years)
-    y = dates.dt.year.astype("float64").to_numpy() + years
+    months = np.rint(np.multiply(years, 12.0))
+    y = dates.dt.year.astype("float64").to_numpy()
     m = dates.dt.month.astype("float64").to_numpy()
     d = dates.dt.day.astype("float64").to_numpy()
+    total = y * 12.0 + (m - 1.0) + months  # months since year 0; NaN where no date
+    y = np.floor(total / 12.0)
+    m = total - 12.0 * y + 1.0
     with np.errstate(invalid="ignore"):
         leap = (np.mod(y, 4) == 0) & ((np.mod(y, 100) != 0) | (np.mod(y, 400) == 0))
-    d = np.where((m == 2) & (d == 29) & ~leap, 28.0, d)
+    month0 = np.nan_to_num(m - 1.0, nan=0.0).astype("int64")
+    last_day = _DAYS_IN_MONTH[month0] + ((month0 == 1) & leap)
+    d = np.minimum(d, last_day)  # NaN stays NaN
     parts = pd.DataFrame({"year": y, "month": m, "day": d}, index=dates.index)
     return pd.to_datetime(parts, errors="coerce")
 

@@ -17,17 +17,53 @@ def _ts(values: list[str | None]) -> pd.DatetimeIndex:
 def test_suspected_idle_thresholds() -> None:
     df = pd.DataFrame(
         {
-            # 2 years before as_of is 2022-06-30: exactly 2 years is not "more than 2"
-            "grant_date": _ts(["2022-06-29", "2022-06-30", "2019-01-01", "2019-01-01", None]),
+            # the 2nd anniversary of 2022-06-30 is as_of itself: 2 years are complete;
+            # 2022-07-01 is a day short
+            "grant_date": _ts(["2022-06-29", "2022-06-30", "2022-07-01", "2019-01-01", None]),
             "agreed_start": _ts([None, None, None, None, "2020-05-01"]),
-            "built_up_frac": [0.1499, 0.05, 0.15, None, 0.0],
+            "built_up_frac": [0.1499, 0.05, 0.0, 0.15, 0.0],
         }
     )
     out = evidence(df, AS_OF)
-    assert out["suspected_idle"].tolist() == [True, False, False, False, True]
+    assert out["suspected_idle"].tolist() == [True, True, False, False, True]
     assert out["evidence_flags"][0] == "疑似闲置：供地多年但建成区比例低"
     assert "14.99%" in out["evidence_reason"][0] and "2022-06-29" in out["evidence_reason"][0]
-    assert out["evidence_flags"][1] == "" and out["evidence_reason"][1] == ""
+    assert "周年日 2024-06-30 ≤ 基准日 2024-06-30" in out["evidence_reason"][1]
+    assert out["evidence_flags"][2] == "" and out["evidence_reason"][2] == ""
+
+
+@pytest.mark.parametrize(
+    ("granted", "as_of", "years", "expected"),
+    [
+        # 29 Feb + 1 year = 28 Feb of the common year, as for idle land and the lists
+        ("2020-02-29", "2021-02-28", 1, True),
+        ("2020-02-29", "2021-02-27", 1, False),
+        ("2020-02-29", "2022-02-28", 2, True),
+        ("2020-02-29", "2022-02-27", 2, False),
+        # 4 years on: the leap day itself is the anniversary
+        ("2020-02-29", "2024-02-29", 4, True),
+        ("2020-02-29", "2024-02-28", 4, False),
+        # from 28 Feb, the anniversary in a leap year is 28 Feb, not 29 Feb
+        ("2022-02-28", "2024-02-28", 2, True),
+        ("2022-02-28", "2024-02-27", 2, False),
+        # 18 months from 31 Aug 2022 end on 29 Feb 2024 (day clipped to the month)
+        ("2022-08-31", "2024-02-29", 1.5, True),
+        ("2022-08-31", "2024-02-28", 1.5, False),
+    ],
+)
+def test_granted_years_use_the_anniversary_rule(granted, as_of, years, expected) -> None:
+    from landclear.rules.idle import add_years
+
+    df = pd.DataFrame({"grant_date": _ts([granted]), "built_up_frac": [0.0]})
+    out = evidence(df, as_of, {"idle_years": years})
+    assert bool(out["suspected_idle"][0]) is expected
+    # the same anniversary as the idle-land / list rules
+    due = add_years(df["grant_date"], years)[0]
+    assert (due <= pd.Timestamp(as_of)) is expected
+    # and as pandas' calendar arithmetic
+    assert (
+        df["grant_date"][0] + pd.DateOffset(months=round(years * 12)) <= pd.Timestamp(as_of)
+    ) is (expected)
 
 
 def test_idle_settings_are_configurable() -> None:
@@ -37,13 +73,14 @@ def test_idle_settings_are_configurable() -> None:
     assert out["suspected_idle"][0]  # 2021-01-01 < 2021-06-30
     out = evidence(df, AS_OF, {"idle_years": 4, "built_up_max": 0.3})
     assert not out["suspected_idle"][0]
-    # fractional years are months, not truncated: 1.5 years before 2024-06-30 is 2022-12-30
+    # fractional years are months, not truncated: 2022-12-30 + 18 months = 2024-06-30, and
+    # 2022-12-31 + 18 months = 2024-06-30 too (no 31 June); 2023-01-01 is a day short
     late = pd.DataFrame(
-        {"grant_date": _ts(["2022-12-29", "2022-12-30"]), "built_up_frac": [0.0] * 2}
+        {"grant_date": _ts(["2022-12-30", "2022-12-31", "2023-01-01"]), "built_up_frac": [0.0] * 3}
     )
     out = evidence(late, AS_OF, {"idle_years": 1.5})
-    assert out["suspected_idle"].tolist() == [True, False]
-    assert "超过 1.5 年" in out["evidence_reason"][0]
+    assert out["suspected_idle"].tolist() == [True, True, False]
+    assert "满 1.5 年" in out["evidence_reason"][0]
     with pytest.raises(KeyError, match="built_up_min"):
         evidence(df, AS_OF, {"built_up_min": 0.1})
 
