@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from landclear.errors import LandclearError
+from landclear.errors import DataError, LandclearError
 
 
 def _friendly(func):
@@ -90,7 +90,11 @@ def validate(project: str, out: str) -> None:
 
     proj = load_project(project)
     log = QualityLog()
-    inputs = load_inputs(proj, log)
+    try:
+        inputs = load_inputs(proj, log)
+    except DataError:
+        log.write_json(Path(out) / "quality.json")  # every rejection, row by row
+        raise
     path = log.write_json(Path(out) / "quality.json")
     click.echo(
         f"已载入 loaded: {len(inputs.parcels)} 宗地 parcels, "

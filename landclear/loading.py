@@ -7,11 +7,13 @@ in order for each input named in the project and keeps one
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 import geopandas as gpd
 import pandas as pd
 
+from landclear.errors import DataError
 from landclear.geo import area_mu
 from landclear.ids import normalise_credit_code, normalise_land_use
 from landclear.io.ledgers import read_ledger
@@ -85,6 +87,38 @@ def read_vector_input(spec: InputSpec, project: Project, log: QualityLog) -> gpd
     return validate(gdf, spec.name, log)
 
 
+def _require_parcels(parcels: pd.DataFrame, spec: InputSpec, log: QualityLog) -> None:
+    """Raise :class:`DataError` when no parcel is left to analyse.
+
+    Every parcel rejected (all ids blank, say) or a parcel file without
+    features would otherwise give an empty run that exits 0 and looks done.
+
+    Raises
+    ------
+    DataError
+        Naming the file(s) and the commonest rejection reason.
+    """
+    if len(parcels):
+        return
+    rec = log.input("parcels")
+    files = rec.files or [str(s) for s in spec.sources]
+    where = ", ".join(dict.fromkeys(files))
+    if rec.rejected:
+        (reason, n), *_ = Counter(str(r["reason"]) for r in rec.rejected).most_common(1)
+        zh, _, en = reason.partition(" / ")
+        raise DataError(
+            f"没有可用的地块：{rec.rows_read} 个要素全部未通过校验，最常见的原因（{n} 个）：{zh} / "
+            f"no usable parcels: all {rec.rows_read} features were rejected; commonest reason "
+            f"({n}): {en or zh}",
+            file=where,
+        )
+    raise DataError(
+        "没有可用的地块：地块文件中没有任何要素 / no usable parcels: the parcel file(s) "
+        "contain no features",
+        file=where,
+    )
+
+
 def load_inputs(project: Project, log: QualityLog | None = None) -> Inputs:
     """Load and validate every input of ``project``.
 
@@ -101,6 +135,7 @@ def load_inputs(project: Project, log: QualityLog | None = None) -> Inputs:
 
         raise ProjectError("[inputs] 缺少 parcels / the project names no parcels input")
     parcels = read_vector_input(project.inputs["parcels"], project, log)
+    _require_parcels(parcels, project.inputs["parcels"], log)
     parcels["credit_code"] = (
         normalise_credit_code(parcels["credit_code"]) if ("credit_code" in parcels) else pd.NA
     )

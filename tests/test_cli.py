@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 
+import geopandas as gpd
+import pytest
 from click.testing import CliRunner
 
 from landclear.cli import main
@@ -53,3 +55,41 @@ def test_errors_exit_2_without_traceback(tmp_path, sample_dir):
     )
     assert res.exit_code == 2
     assert "Traceback" not in res.output and "crs" in res.output
+
+
+def _square(lon: float) -> dict:
+    ring = [[lon, 39.0], [lon + 0.001, 39.0], [lon + 0.001, 39.001], [lon, 39.001], [lon, 39.0]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+@pytest.mark.parametrize("verb", ["validate", "run"])
+def test_no_usable_parcels_is_one_error(tmp_path, verb):
+    """Every parcel rejected (blank ids) or no feature at all: exit 2 with one clear line."""
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"宗地代码": pid, "权利人": "甲公司"},
+            "geometry": _square(x),
+        }
+        for pid, x in (("", 106.38), (" ", 106.39), (None, 106.40))
+    ]
+    collection = {"type": "FeatureCollection", "features": features}
+    (tmp_path / "blank.geojson").write_text(json.dumps(collection, ensure_ascii=False), "utf-8")
+    gpd.read_file(tmp_path / "blank.geojson").iloc[:0].to_file(tmp_path / "zero.gpkg")
+    for name, expected in (
+        ("blank.geojson", ["3 个要素全部未通过校验", "parcel_id 为空", "commonest reason (3)"]),
+        ("zero.gpkg", ["地块文件中没有任何要素", "contain no features"]),
+    ):
+        project = tmp_path / f"{name}.toml"
+        project.write_text(f'as_of = "2024-06-30"\n[inputs]\nparcels = "{name}"\n', "utf-8")
+        out = tmp_path / f"out-{name}"
+        res = CliRunner().invoke(main, [verb, str(project), "--out", str(out)])
+        assert res.exit_code == 2, res.output
+        assert "Traceback" not in res.output
+        lines = [line for line in res.output.splitlines() if line.strip()]
+        assert len(lines) == 1 and lines[0].startswith("错误 / error: " + name), res.output
+        assert all(text in lines[0] for text in expected), lines[0]
+        assert not (out / "landclear.gpkg").exists()
+    if verb == "validate":  # the row-by-row reasons are still written
+        q = json.loads((tmp_path / "out-blank.geojson" / "quality.json").read_text("utf-8"))
+        assert q["inputs"]["parcels"]["rows_rejected"] == 3
