@@ -411,7 +411,8 @@ def _link_mortgages(
     given_pid = m["parcel_id"].notna()
     if has_cert.any() and "cert_no" in parcels:
         by_cert = (
-            parcels.dropna(subset=["cert_no"])
+            parcels[["cert_no", "parcel_id"]]
+            .dropna(subset=["cert_no"])
             .drop_duplicates("cert_no")
             .set_index("cert_no")["parcel_id"]
         )
@@ -419,7 +420,7 @@ def _link_mortgages(
         m.loc[fill, "parcel_id"] = cert[fill].map(by_cert)
     m["amount_split"] = False
     linked = m["parcel_id"].notna()
-    owners = set(parcels["enterprise_id"].dropna()) if "enterprise_id" in parcels else set()
+    owners = parcels["enterprise_id"] if "enterprise_id" in parcels else pd.Series(dtype="string")
     # Only a mortgage named by its enterprise alone covers that enterprise's parcels.
     by_owner = ~linked & ~has_cert & m["enterprise_id"].notna()
     spread = by_owner & isin(m["enterprise_id"], owners)
@@ -632,28 +633,25 @@ def enterprise_stage(
     enterprises["stopped_2y"] = enterprises["stopped_2y"].fillna(False).astype(bool)
     enterprises["tax_arrears_2y"] = enterprises["tax_arrears_2y"].fillna(False).astype(bool)
     enterprises["evaluation_year"] = year
-    grade_by_ent = enterprises.set_index("enterprise_id")["grade"]
-    parcels["grade"] = parcels["enterprise_id"].map(grade_by_ent).fillna("T")
-    parcels["score"] = parcels["enterprise_id"].map(enterprises.set_index("enterprise_id")["score"])
+    # Each parcel's enterprise row, looked up once (enterprise ids are unique here).
+    row = pd.Index(enterprises["enterprise_id"]).get_indexer(parcels["enterprise_id"])
+    found = row >= 0
+    at = np.where(found, row, 0)
+
+    def of_enterprise(col: str) -> pd.Series:
+        values = enterprises[col].iloc[at].where(found)
+        return values.set_axis(parcels.index)
+
+    parcels["grade"] = of_enterprise("grade").fillna("T")
+    parcels["score"] = of_enterprise("score")
     any_idle = parcels.groupby("enterprise_id")["idle"].any()
     enterprises["any_idle"] = enterprises["enterprise_id"].map(any_idle).fillna(False).astype(bool)
     enterprises["low_efficiency"] = efficiency.low_efficiency(
         enterprises["grade"].fillna("T"), enterprises["stopped_2y"], enterprises["any_idle"]
     )
-    parcels["low_efficiency"] = (
-        parcels["enterprise_id"]
-        .map(enterprises.set_index("enterprise_id")["low_efficiency"])
-        .fillna(False)
-        .astype(bool)
-    )
-    parcels["above_scale"] = (
-        parcels["enterprise_id"]
-        .map(enterprises.set_index("enterprise_id")["above_scale"])
-        .astype("boolean")
-    )
-    parcels["industry_code"] = parcels["enterprise_id"].map(
-        enterprises.set_index("enterprise_id")["industry_code"]
-    )
+    parcels["low_efficiency"] = of_enterprise("low_efficiency").fillna(False).astype(bool)
+    parcels["above_scale"] = of_enterprise("above_scale").astype("boolean")
+    parcels["industry_code"] = of_enterprise("industry_code")
 
     return parcels, enterprises, ent_year, year
 
