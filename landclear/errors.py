@@ -6,6 +6,8 @@ the file, row and column, so that it can be fixed in the source data.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -48,6 +50,39 @@ class LandclearError(Exception):
         if self.column:
             where.append(f"column {self.column}")
         return f"{', '.join(where)}: {self.message}" if where else self.message
+
+    @property
+    def _render_traceback_(self) -> Callable[[], list[str]]:
+        """What IPython/Jupyter shows for an uncaught landclear error: one line.
+
+        A deliberate error is about the data or the project file, so the
+        analyst sees what to fix (file, row, column, reason), not the pandas
+        frames it was raised from. With ``LANDCLEAR_DEBUG=1`` the attribute is
+        absent and IPython prints the full traceback, as ``--debug`` does on
+        the command line; ``traceback.print_last()`` shows it after the fact.
+        """
+        if os.environ.get("LANDCLEAR_DEBUG", "").strip() not in ("", "0"):
+            raise AttributeError("_render_traceback_")
+        return self._one_line
+
+    def _one_line(self) -> list[str]:
+        kind = next(
+            (_KINDS[c.__name__] for c in type(self).__mro__ if c.__name__ in _KINDS), "错误"
+        )
+        return [f"\x1b[1;31m{kind} {type(self).__name__}\x1b[0m: {self}"]
+
+
+#: Chinese name of each error class, shown before the message in Jupyter.
+_KINDS = {
+    "ProjectError": "项目文件错误",
+    "MissingColumnError": "缺少列",
+    "CRSError": "坐标系错误",
+    "InputFileError": "输入文件错误",
+    "DataError": "数据错误",
+    "FontError": "缺少中文字体",
+    "SelectorError": "筛选条件错误",
+    "LandclearError": "错误",
+}
 
 
 class ProjectError(LandclearError):

@@ -84,6 +84,13 @@ def execute(path: Path, workdir: Path) -> Executed:
     """Run ``path`` top to bottom in ``workdir`` within :data:`NOTEBOOK_BUDGET_S`."""
     nb = nbformat.read(path, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(_PROBE))
+    return execute_nb(nb, workdir)
+
+
+def execute_nb(
+    nb: nbformat.NotebookNode, workdir: Path, *, allow_errors: bool = False
+) -> Executed:
+    """Run a notebook object in a fresh ``python3`` kernel, in ``workdir``."""
     start = time.monotonic()
     deadline = start + NOTEBOOK_BUDGET_S
     client = NotebookClient(
@@ -93,7 +100,7 @@ def execute(path: Path, workdir: Path) -> Executed:
         # makes it a per-notebook limit.
         timeout_func=lambda cell: max(1, int(deadline - time.monotonic())),
         startup_timeout=60,
-        allow_errors=False,
+        allow_errors=allow_errors,
         resources={"metadata": {"path": str(workdir)}},
     )
     client.execute()
@@ -331,3 +338,120 @@ def test_dask_notebook_matches_the_pandas_engine(name: str, run_notebook):
 
     layer = gpd.read_file(done.workdir / "out" / "dask" / "landclear.gpkg", layer="parcels")
     assert set(layer.loc[layer["idle"].astype(bool), "parcel_id"]) == set(PLANTED["idle"])
+
+
+# -------------------------------------------------------------- Jupyter experience
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _summary_html(done: Executed) -> str:
+    """The Result's HTML summary as the kernel displayed it (``result`` on its own line)."""
+    for out in _all_outputs(done.nb):
+        html = out.get("data", {}).get("text/html", "")
+        if "<h4>landclear · " in html:
+            return html
+    raise AssertionError("the Result's HTML summary was not displayed")
+
+
+@pytest.mark.parametrize("name", ["01_quick_start"])
+def test_result_summary_in_the_kernel_is_chinese_with_lists_parks_and_warnings(
+    name: str, run_notebook
+):
+    import html as htmllib
+
+    done = run_notebook(name)
+    page = _summary_html(done)
+
+    def cell_after(label: str) -> str:
+        found = re.search("<td>" + re.escape(label) + r"</td><td[^>]*>([^<]+)</td>", page)
+        assert found, f"{label} missing from the summary"
+        return found.group(1)
+
+    # The three lists and the idle land, with the planted counts.
+    assert cell_after("欠缴土地使用税两年以上企业清单") == str(len(PLANTED["tax_arrears_2y"]))
+    assert cell_after("抵押在金融机构的闲置土地清单") == str(len(PLANTED["mortgaged_idle"]))
+    assert cell_after("停产两年以上工业企业清单") == str(len(PLANTED["stopped_2y"]))
+    assert cell_after("闲置宗地 / 面积(亩)").startswith(f"{len(PLANTED['idle'])} / ")
+    assert cell_after("宗地数") == str(PLANTED["counts"]["parcel_ids"])
+    assert cell_after("已出清企业") == f"{PLANTED['progress']['cleared_enterprises']} / 80"
+    # The park table: every sample park against the as_of year's targets (2024: 185/175/8).
+    parks = page[page.index("园区指标") : page.index("数据质量")]
+    assert "2024 年目标 · 企业数据 " in parks
+    for park in PLANTED["counts"]["by_park"]:
+        row = re.search(rf"<td>{park}</td>(.*?)</tr>", parks, re.S)
+        assert row, park
+        assert all(t in row.group(1) for t in ("185.00", "175.00", "8.00"))
+    for head in ("亩均投资", "亩均税收", "投资强度达标"):
+        assert head in parks
+    # Data quality: the input accounting under Chinese names, and every warning.
+    quality = json.loads((done.workdir / "out" / "quality.json").read_text(encoding="utf-8"))
+    rec = quality["inputs"]["parcels"]
+    assert cell_after("宗地") == (
+        f"读取 {rec['rows_read']} · 使用 {rec['rows_used']} · 拒绝 {rec['rows_rejected']}"
+        f" · 跳过 {rec['rows_skipped']}"
+    )
+    assert "<td>parcels</td>" not in page
+    warnings = quality["warnings"]
+    assert warnings and f"数据质量警告 {len(warnings)} 条" in page
+    for w in warnings[:8]:
+        assert f"<li>{htmllib.escape(w['message'])}</li>" in page
+
+
+ERROR_CELLS = [
+    # 0: a typo in the project file.
+    'from pathlib import Path\n'
+    'import landclear\n'
+    'Path("bad.toml").write_text(\'asof = "2024-06-30"\\n[inputs]\\nparcels = "x.shp"\\n\','
+    ' encoding="utf-8")\n'
+    'landclear.run("bad.toml")',
+    # 1: a shapefile without .prj (raised from deep inside the loaders).
+    "import shutil\n"
+    "from landclear.cli import sample_project\n"
+    'for f in sample_project().parent.glob("parcels/jingkai.*"):\n'
+    '    if f.suffix != ".prj":\n'
+    "        shutil.copy(f, f.name)\n"
+    'Path("noprj.toml").write_text(\'[inputs]\\nparcels = "jingkai.shp"\\n\', encoding="utf-8")\n'
+    'landclear.run("noprj.toml")',
+    # 2: a ledger without the columns a tax ledger needs.
+    'Path("tax.csv").write_text("企业名称,金额\\n某公司,1\\n", encoding="utf-8")\n'
+    "Path(\"tax.toml\").write_text('[inputs]\\nparcels = \"' + str(sample_project().parent"
+    ' / "parcels" / "pingluo.gpkg") + \'"\\ntax_arrears = "tax.csv"\\n\', encoding="utf-8")\n'
+    'landclear.run("tax.toml")',
+    # 3: an error that is not landclear's keeps its traceback.
+    "1 / 0",
+    # 4: LANDCLEAR_DEBUG=1 brings the full traceback back.
+    '%env LANDCLEAR_DEBUG=1\nlandclear.run("bad.toml")',
+]
+
+
+def test_landclear_errors_show_one_chinese_line_in_a_real_kernel(tmp_path, monkeypatch):
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "jupyter-data"))
+    monkeypatch.delenv("JUPYTER_PATH", raising=False)
+    monkeypatch.delenv("LANDCLEAR_DEBUG", raising=False)
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in ERROR_CELLS]
+    done = execute_nb(nb, tmp_path, allow_errors=True)
+
+    def error_of(i: int) -> dict[str, Any]:
+        errors = [o for o in done.nb.cells[i].outputs if o["output_type"] == "error"]
+        assert len(errors) == 1, done.nb.cells[i].outputs
+        return errors[0]
+
+    expected = [
+        ("ProjectError", "项目文件错误", "as_of"),
+        ("CRSError", "坐标系错误", "缺少坐标系"),
+        ("MissingColumnError", "缺少列", "缺少必需列"),
+    ]
+    for i, (cls, kind, words) in enumerate(expected):
+        err = error_of(i)
+        assert err["ename"] == cls
+        lines = ANSI.sub("", "\n".join(err["traceback"])).splitlines()
+        assert len(lines) == 1, lines  # one line: no frames, no pandas
+        assert lines[0].startswith(f"{kind} {cls}: ") and words in lines[0]
+        assert "Traceback" not in lines[0] and ".py" not in lines[0].split(": ", 1)[0]
+    # Other exceptions (bugs) still show where they happened.
+    plain = ANSI.sub("", "\n".join(error_of(3)["traceback"]))
+    assert "ZeroDivisionError" in plain and len(plain.splitlines()) > 1
+    debug = ANSI.sub("", "\n".join(error_of(4)["traceback"]))
+    assert "ProjectError" in debug and "landclear/project.py" in debug
