@@ -527,10 +527,19 @@ class Result:
         park_html = parks.rename(columns=labels(park_cols, self.project.language)).to_html(
             index=False, float_format=lambda v: f"{v:,.2f}", escape=True, na_rep="—"
         )
+        input_names = {
+            "parcels": ("宗地", "parcels"),
+            "enterprises": ("企业台账", "enterprises"),
+            "tax_arrears": ("欠税台账", "tax arrears"),
+            "mortgages": ("抵押台账", "mortgages"),
+            "disposals": ("处置台账", "disposals"),
+            "parks": ("园区范围", "parks"),
+            "buildings": ("建筑物", "buildings"),
+        }
         inputs = table(
             [
                 (
-                    name,
+                    input_names.get(name, (name, name))[k],
                     t(
                         f"读取 {r.rows_read} · 使用 {r.rows_used} · 拒绝 {r.rows_rejected}"
                         f" · 跳过 {r.rows_skipped}",
@@ -542,16 +551,31 @@ class Result:
             ]
         )
         to_confirm = sum(1 for m in self.quality.matches if m.get("method") not in ("code", None))
-        warn = "".join(f"<li>{e(w['message'])}</li>" for w in self.quality.warnings[:8])
-        more = len(self.quality.warnings) - 8
+        warnings = self.quality.warnings
+        warn = "".join(f"<li>{e(w['message'])}</li>" for w in warnings[:8])
+        more = len(warnings) - 8
         if more > 0:
             warn += f"<li>{e(t(f'…… 另有 {more} 条', f'… {more} more'))}</li>"
+        year = self.as_of.year
+        figures = self.evaluation_year
+        park_note = t(
+            f"{year} 年目标 · 企业数据 {figures or '—'} 年",
+            f"{year} targets · enterprise figures of {figures or '—'}",
+        )
+        hint = t(
+            "明细: result.tax_list / mortgage_list / stopped_list / cross_list / parcels;"
+            " 写出: result.to_files('out')",
+            "Details: result.tax_list / mortgage_list / stopped_list / cross_list / parcels;"
+            " write: result.to_files('out')",
+        )
         return (
             f"<div><h4>landclear · {e(self.project.city)} · {e(s['as_of'])}</h4>"
             f"<div style='display:flex;gap:2em;flex-wrap:wrap'><div>{head}</div><div>{prog}"
             f"{action_html}</div></div>"
-            f"<h5>{e(t('园区指标(万元/亩)', 'Parks (10k CNY per mu)'))}</h5>{park_html}"
+            f"<h5>{e(t('园区指标(万元/亩)', 'Parks (10k CNY per mu)'))} · {e(park_note)}</h5>"
+            f"{park_html}"
             f"<h5>{e(t('数据质量', 'Data quality'))}</h5>{inputs}"
             f"<p>{e(t(f'待人工核对的名称匹配 {to_confirm} 条', f'{to_confirm} name matches to confirm'))}"
-            f"</p><ul>{warn}</ul></div>"
+            f"</p><h5>{e(t(f'数据质量警告 {len(warnings)} 条', f'{len(warnings)} warnings'))}</h5>"
+            f"<ul>{warn}</ul><p style='color:#666'>{e(hint)}</p></div>"
         )
