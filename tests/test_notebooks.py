@@ -87,9 +87,7 @@ def execute(path: Path, workdir: Path) -> Executed:
     return execute_nb(nb, workdir)
 
 
-def execute_nb(
-    nb: nbformat.NotebookNode, workdir: Path, *, allow_errors: bool = False
-) -> Executed:
+def execute_nb(nb: nbformat.NotebookNode, workdir: Path, *, allow_errors: bool = False) -> Executed:
     """Run a notebook object in a fresh ``python3`` kernel, in ``workdir``."""
     start = time.monotonic()
     deadline = start + NOTEBOOK_BUDGET_S
@@ -399,8 +397,8 @@ def test_result_summary_in_the_kernel_is_chinese_with_lists_parks_and_warnings(
 
 ERROR_CELLS = [
     # 0: a typo in the project file.
-    'from pathlib import Path\n'
-    'import landclear\n'
+    "from pathlib import Path\n"
+    "import landclear\n"
     'Path("bad.toml").write_text(\'asof = "2024-06-30"\\n[inputs]\\nparcels = "x.shp"\\n\','
     ' encoding="utf-8")\n'
     'landclear.run("bad.toml")',
@@ -414,7 +412,7 @@ ERROR_CELLS = [
     'landclear.run("noprj.toml")',
     # 2: a ledger without the columns a tax ledger needs.
     'Path("tax.csv").write_text("企业名称,金额\\n某公司,1\\n", encoding="utf-8")\n'
-    "Path(\"tax.toml\").write_text('[inputs]\\nparcels = \"' + str(sample_project().parent"
+    'Path("tax.toml").write_text(\'[inputs]\\nparcels = "\' + str(sample_project().parent'
     ' / "parcels" / "pingluo.gpkg") + \'"\\ntax_arrears = "tax.csv"\\n\', encoding="utf-8")\n'
     'landclear.run("tax.toml")',
     # 3: an error that is not landclear's keeps its traceback.
@@ -429,7 +427,11 @@ def test_landclear_errors_show_one_chinese_line_in_a_real_kernel(tmp_path, monke
     monkeypatch.delenv("JUPYTER_PATH", raising=False)
     monkeypatch.delenv("LANDCLEAR_DEBUG", raising=False)
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.cells = [nbformat.v4.new_code_cell(src) for src in ERROR_CELLS]
     done = execute_nb(nb, tmp_path, allow_errors=True)
 
