@@ -82,6 +82,33 @@ def _comparable(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return out
 
 
+def _identifier(df: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """The first non-empty identifier of each row, normalised and tagged with its column."""
+    ident = pd.Series(pd.NA, index=df.index, dtype="string")
+    for c in reversed(columns):
+        text = df[c].astype("string").str.normalize("NFKC").str.strip().str.upper()
+        text = text.mask(text.eq(""))
+        ident = (c + ":" + text).fillna(ident)
+    return ident
+
+
+def _group_ids(columns: list[pd.Series]) -> np.ndarray:
+    """One integer per distinct combination of values (missing is a value), in numpy."""
+    gid = np.zeros(len(columns[0]) if columns else 0, dtype=np.int64)
+    for col in columns:
+        codes, uniques = pd.factorize(col, use_na_sentinel=False)
+        gid, _ = pd.factorize(gid * (len(uniques) + 1) + codes)
+        gid = gid.astype(np.int64)
+    return gid
+
+
+def _first_of_group(positions: np.ndarray, gid: np.ndarray) -> np.ndarray:
+    """For each position, the first position of its group."""
+    first = np.full(int(gid.max()) + 1 if len(gid) else 0, -1, dtype=np.int64)
+    first[gid[::-1]] = positions[::-1]
+    return first[gid]
+
+
 def _row_ref(files: np.ndarray, rows: np.ndarray, first: np.ndarray, later: np.ndarray) -> list:
     """'第N行' or 'file 第N行' when the earlier row is in another file."""
     same = files[first] == files[later]
@@ -183,71 +210,74 @@ def validate(df: pd.DataFrame, input_name: str, log: QualityLog) -> pd.DataFrame
         # Buildings have no record key: equal attributes are different buildings.
         return out[keep]
 
-    # 3a. Exact duplicates among the rows still kept.
-    comp = _comparable(out, canonical)
-    pos = np.flatnonzero(keep)
-    sub = comp.iloc[pos]
-    gid = sub.groupby(list(sub.columns), dropna=False, sort=False).ngroup().to_numpy()
-    first_of_group = pd.Series(pos).groupby(gid).transform("first").to_numpy()
-    dup = first_of_group != pos
-    if dup.any():
-        later, first = pos[dup], first_of_group[dup]
-        reasons = [
-            f"与{ref}完全重复,已合并 / exact duplicate of row {r}"
-            for ref, r in zip(_row_ref(files, rows, first, later), rows[first], strict=True)
-        ]
-        rec.reject(files[later].tolist(), rows[later].tolist(), reasons)
-        keep[later] = False
+    idents, others = KEYS[input_name]
+    idents = [c for c in idents if c in out.columns]
+    others = [c for c in others if c in out.columns]
+    ident = _identifier(out, idents)
+    has_id = keep & ident.notna().to_numpy()
+    key_gid = np.full(n, -1, dtype=np.int64)
+    if has_id.any():
+        pos = np.flatnonzero(has_id)
+        key_gid[pos] = _group_ids([ident.iloc[pos]] + [out[c].iloc[pos] for c in others])
+
+    # 3a. Exact duplicates among the rows still kept. Equal rows have equal keys, so
+    # only rows sharing a key (or without one) are compared in full, geometry included.
+    shared = np.zeros(n, dtype=bool)
+    if has_id.any():
+        size = np.bincount(key_gid[has_id])
+        shared[has_id] = size[key_gid[has_id]] > 1
+    candidates = np.flatnonzero(keep & (shared | ~has_id))
+    comp = _comparable(out.iloc[candidates], canonical)
+    if len(candidates):
+        gid = _group_ids([comp[c] for c in comp.columns])
+        first_of_group = _first_of_group(candidates, gid)
+        dup = first_of_group != candidates
+        if dup.any():
+            later, first = candidates[dup], first_of_group[dup]
+            reasons = [
+                f"与{ref}完全重复,已合并 / exact duplicate of row {r}"
+                for ref, r in zip(_row_ref(files, rows, first, later), rows[first], strict=True)
+            ]
+            rec.reject(files[later].tolist(), rows[later].tolist(), reasons)
+            keep[later] = False
 
     # 3b. Conflicting duplicates on the record key.
-    if input_name in KEYS:
-        idents, others = KEYS[input_name]
-        idents = [c for c in idents if c in out.columns]
-        others = [c for c in others if c in out.columns]
-        if idents:
-            ident = pd.Series(pd.NA, index=out.index, dtype="string")
-            for c in reversed(idents):
-                text = out[c].astype("string").str.normalize("NFKC").str.strip().str.upper()
-                text = text.mask(text.eq(""))
-                ident = (c + ":" + text).fillna(ident)
-            has_id = keep & ident.notna().to_numpy()
-            pos = np.flatnonzero(has_id)
-            key = pd.concat([ident.iloc[pos]] + [out[c].iloc[pos] for c in others], axis=1)
-            key.columns = range(key.shape[1])
-            gid = key.groupby(list(key.columns), dropna=False, sort=False).ngroup().to_numpy()
-            first_of_group = pd.Series(pos).groupby(gid).transform("first").to_numpy()
-            dup = first_of_group != pos
-            if dup.any():
-                later, first = pos[dup], first_of_group[dup]
-                compared = list(comp.columns)
-                diff = np.zeros((len(later), len(compared)), dtype=bool)
-                for j, c in enumerate(compared):
-                    a = comp[c].iloc[later].reset_index(drop=True)
-                    b = comp[c].iloc[first].reset_index(drop=True)
-                    same = (a == b).fillna(False).to_numpy(dtype=bool)
-                    both_na = (a.isna() & b.isna()).to_numpy(dtype=bool)
-                    diff[:, j] = ~(same | both_na)
-                compared = [_GEOMETRY_LABEL if c == _GEOMETRY else c for c in compared]
-                label = _LABELS.get(input_name, "记录重复")
-                refs = _row_ref(files, rows, first, later)
-                reasons = [
-                    f"{label},与{ref}冲突,保留第一条;不同字段:{', '.join(cols) or '-'} / "
-                    f"duplicate key, conflicts with row {r}; differing: {', '.join(cols) or '-'}"
-                    for ref, r, cols in zip(
-                        refs,
-                        rows[first],
-                        ([compared[j] for j in np.flatnonzero(d)] for d in diff),
-                        strict=True,
-                    )
-                ]
-                rec.reject(files[later].tolist(), rows[later].tolist(), reasons, idents[0])
-                keep[later] = False
-                log.warn(
-                    f"{input_name}: {len(later)} 行{label}且内容不一致,已保留每组第一行,请核对 / "
-                    f"{len(later)} conflicting duplicate rows rejected; first kept",
-                    input=input_name,
-                    count=len(later),
+    pos = np.flatnonzero(keep & has_id & shared)
+    if len(pos):
+        first_of_group = _first_of_group(pos, key_gid[pos])
+        dup = first_of_group != pos
+        if dup.any():
+            later, first = pos[dup], first_of_group[dup]
+            at = pd.Series(np.arange(len(candidates)), index=candidates)
+            compared = list(comp.columns)
+            diff = np.zeros((len(later), len(compared)), dtype=bool)
+            for j, c in enumerate(compared):
+                a = comp[c].iloc[at[later].to_numpy()].reset_index(drop=True)
+                b = comp[c].iloc[at[first].to_numpy()].reset_index(drop=True)
+                same = (a == b).fillna(False).to_numpy(dtype=bool)
+                both_na = (a.isna() & b.isna()).to_numpy(dtype=bool)
+                diff[:, j] = ~(same | both_na)
+            compared = [_GEOMETRY_LABEL if c == _GEOMETRY else c for c in compared]
+            label = _LABELS.get(input_name, "记录重复")
+            refs = _row_ref(files, rows, first, later)
+            reasons = [
+                f"{label},与{ref}冲突,保留第一条;不同字段:{', '.join(cols) or '-'} / "
+                f"duplicate key, conflicts with row {r}; differing: {', '.join(cols) or '-'}"
+                for ref, r, cols in zip(
+                    refs,
+                    rows[first],
+                    ([compared[j] for j in np.flatnonzero(d)] for d in diff),
+                    strict=True,
                 )
+            ]
+            rec.reject(files[later].tolist(), rows[later].tolist(), reasons, idents[0])
+            keep[later] = False
+            log.warn(
+                f"{input_name}: {len(later)} 行{label}且内容不一致,已保留每组第一行,请核对 / "
+                f"{len(later)} conflicting duplicate rows rejected; first kept",
+                input=input_name,
+                count=len(later),
+            )
     return out[keep]
 
 

@@ -8,6 +8,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from shapely.geometry import box
 
 from landclear.quality import QualityLog
@@ -239,3 +241,38 @@ def test_certified_area_check_warns_with_file_and_row():
         ("p.shp", 2, "area_mismatch")
     ]
     assert certified_area_mismatch(p.drop(columns="certified_area")).empty
+
+
+def _reference_kept(df: pd.DataFrame) -> list[int]:
+    """Source rows validate keeps, by a plain pandas reading of its three rules."""
+    name = df["name"].astype("string").str.strip()
+    kept = df[name.notna() & name.ne("")]
+    kept = kept[~kept.drop(columns=["source_file", "source_row"]).duplicated(keep="first")]
+    code = kept["credit_code"].astype("string").str.normalize("NFKC").str.strip().str.upper()
+    ident = ("credit_code:" + code.mask(code.eq(""))).fillna(
+        "name:" + kept["name"].astype("string").str.normalize("NFKC").str.strip().str.upper()
+    )
+    key = pd.DataFrame({"ident": ident, "year": kept["year"]})
+    return kept.loc[~key.duplicated(keep="first"), "source_row"].tolist()
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["91A", "91a ", None, "", "92B"]),
+            st.sampled_from(["甲", " 甲", "乙", None, ""]),
+            st.sampled_from([2022, 2023, None]),
+            st.sampled_from([1.0, 2.0, None]),
+        ),
+        max_size=40,
+    )
+)
+def test_kept_rows_equal_a_plain_pandas_reference(rows):
+    df = pd.DataFrame(rows, columns=["credit_code", "name", "year", "tax_paid"])
+    df = df.astype({"credit_code": "string", "name": "string", "year": "Int64", "tax_paid": float})
+    df["source_file"], df["source_row"] = "e.xlsx", np.arange(2, len(df) + 2)
+    log = QualityLog()
+    out = validate(df, "enterprises", log)
+    assert out["source_row"].tolist() == _reference_kept(df)
+    rec = log.inputs["enterprises"]
+    assert rec.rows_rejected == len(df) - len(out)
