@@ -143,7 +143,8 @@ def on_uniques(
                 # Pure text: distinct strings, remembered across calls; missing apart.
                 codes, uniques = pd.factorize(s, use_na_sentinel=True)
                 strings = np.asarray(uniques, dtype=object).tolist()
-                if not strings:
+                # Nearly all distinct (ids): neither sharing nor remembering pays.
+                if not strings or len(strings) > 0.9 * len(s):
                     return fn(values, *args, **kwargs)
                 table, rows = _memoised(
                     lambda u: fn(u, *args, **kwargs), strings, s.dtype, _memo_key(fn, args, kwargs)

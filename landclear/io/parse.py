@@ -316,6 +316,13 @@ def parse_quantity(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     """
     index = values.index if isinstance(values, pd.Series) else None
     values = _as_series(values)
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
+        values.dtype
+    ):  # numbers already (GIS attribute tables): nothing to parse
+        number = values.astype("float64")
+        unit = pd.Series(pd.NA, index=values.index, dtype="string")
+        bad = pd.Series(False, index=values.index)
+        return (number, unit, bad) if index is None else _restore(index, number, unit, bad)
     number = pd.Series(np.nan, index=values.index, dtype="float64")
     unit = pd.Series(pd.NA, index=values.index, dtype="string")
     bad = pd.Series(False, index=values.index)
@@ -455,6 +462,13 @@ def to_text(values: pd.Series) -> pd.Series:
     """
     index = values.index if isinstance(values, pd.Series) else None
     values = _as_series(values)
+    if isinstance(values.dtype, pd.StringDtype):  # text already: no round trip through objects
+        out = values.astype("string").str.normalize("NFKC")
+        out = out.str.replace(_ZERO_WIDTH, "", regex=True).str.strip()
+        out = out.mask(out.eq(""), pd.NA)
+        if index is not None:
+            out.index = index
+        return out
     kinds = _kinds(values)
     obj = values.astype(object).copy()
     num = kinds.eq("num")
