@@ -39,6 +39,8 @@ from landclear.errors import CRSError
 
 __all__ = [
     "CHINA_BOUNDS",
+    "CITY_REGIONS",
+    "GK_ZONE_SLACK_DEG",
     "MU_M2",
     "SHIZUISHAN_BOUNDS",
     "area_mu",
@@ -52,6 +54,7 @@ __all__ = [
     "gk_zone_epsg",
     "local_metric_crs",
     "looks_like_lonlat_in_china",
+    "study_region",
     "to_gcj02",
     "transform_geoseries",
     "wgs84_to_bd09",
@@ -67,6 +70,18 @@ CHINA_BOUNDS: tuple[float, float, float, float] = (72.004, 0.8293, 137.8347, 55.
 #: Approximate lon/lat box of Shizuishan (640200) with ~2 km margin, from the
 #: DataV district outlines; a default study region for :func:`check_plausible`.
 SHIZUISHAN_BOUNDS: tuple[float, float, float, float] = (105.94, 38.58, 107.0, 39.41)
+
+#: Study regions by the project's ``city`` (name, short name or 6-digit code).
+CITY_REGIONS: dict[str, tuple[float, float, float, float]] = {
+    "石嘴山市": SHIZUISHAN_BOUNDS,
+    "石嘴山": SHIZUISHAN_BOUNDS,
+    "640200": SHIZUISHAN_BOUNDS,
+}
+
+#: Longitude (°) past a CGCS2000 GK zone's half-width that data may still lie
+#: in and be plausible: cities straddling a zone boundary map into the
+#: neighbouring zone (Shizuishan's west edge is 2.06° from 108°E in EPSG:4545).
+GK_ZONE_SLACK_DEG = 1.0
 
 CGCS2000 = pyproj.CRS.from_epsg(4490)
 
@@ -561,7 +576,9 @@ def check_plausible(
     Checks: no CRS; degrees that are not degrees, or lon/lat swapped; data
     outside China; a GK easting with a zone prefix (35/36…×10⁶) in a
     no-prefix CRS or the reverse; eastings more than 300 km from the central
-    meridian; and, with ``region_bounds`` (lon/lat box, e.g.
+    meridian; longitudes, after reprojection, outside the declared CGCS2000
+    GK zone (half-width + :data:`GK_ZONE_SLACK_DEG` from its central meridian);
+    and, with ``region_bounds`` (lon/lat box, e.g.
     :data:`SHIZUISHAN_BOUNDS`), data outside the region, naming the GK zone
     that would put it inside (e.g. declared EPSG:4544 but really 4545).
 
@@ -621,20 +638,66 @@ def check_plausible(
                 f"X 坐标 {b[0]:.0f}–{b[2]:.0f} 距中央经线 {lon0:g}°E 超过 300 km，"
                 f"不像 {name} 的数据 / eastings far outside the zone"
             )
+        elif (band := _zone_outside(gdf, crs, lon0)) is not None:
+            msgs.append(band)
     if region_bounds is not None and not msgs:
         ll = _lonlat_bounds(gdf)
         if not _inside(ll, region_bounds, 0.05):
-            msg = (
-                f"数据范围 {_fmt(ll, 3)} 不在研究区 {_fmt(region_bounds, 3)} 内 / "
-                "data lies outside the study region"
+            zh = (
+                f"按 {name} 换算的数据范围 {_fmt(ll, 3)} 不在研究区 {_fmt(region_bounds, 3)} 内，"
+                "坐标系可能有误"
             )
+            en = f"data lies outside the study region in {name}: wrong CRS?"
             if crs.is_projected:
                 fits = [c for c in _GK_CODES if _fits_region(b, c, region_bounds)]
                 if fits:
                     codes = "、".join(f"EPSG:{c}" for c in fits)
-                    msg += f"；坐标看起来像 {codes} / coordinates look like {codes}"
-            msgs.append(msg)
+                    zh += f"；坐标看起来像 {codes}（换算后落在研究区内）"
+                    en += f" The coordinates look like {', '.join(f'EPSG:{c}' for c in fits)}."
+            msgs.append(f"{zh} / {en}")
     return "；".join(msgs) or None
+
+
+def _zone_outside(
+    gdf: gpd.GeoDataFrame | gpd.GeoSeries, crs: pyproj.CRS, lon0: float
+) -> str | None:
+    """Warning when a CGCS2000 GK zone's data lie outside the zone, else None.
+
+    After reprojection the longitudes must lie within the zone's half-width
+    (1.5° for 3° zones EPSG:4513–4554, 3° for 6° zones EPSG:4491–4512) plus
+    :data:`GK_ZONE_SLACK_DEG` of its central meridian. Other transverse
+    Mercator CRSs (local grids) are not checked.
+    """
+    epsg = crs.to_epsg()
+    if epsg is None or not 4491 <= epsg <= 4554:
+        return None
+    width = 6.0 if epsg <= 4512 else 3.0
+    ll = _lonlat_bounds(gdf)
+    if not np.isfinite(ll).all():
+        return None
+    off = max(abs(ll[0] - lon0), abs(ll[2] - lon0))
+    if off <= width / 2 + GK_ZONE_SLACK_DEG:
+        return None
+    there = gk_zone_epsg((ll[0] + ll[2]) / 2)
+    return (
+        f"坐标换算后经度 {ll[0]:.3f}–{ll[2]:.3f}°E 距 EPSG:{epsg} 的中央经线 {lon0:g}°E 达 "
+        f"{off:.2f}°，不在该 {width:g} 度带内，坐标系可能有误；该位置所在的 3 度带为 EPSG:{there} / "
+        f"longitudes lie {off:.2f}° from the central meridian of EPSG:{epsg}, outside the "
+        f"zone: wrong CRS? (the zone there is EPSG:{there})"
+    )
+
+
+def study_region(city: str | None) -> tuple[float, float, float, float] | None:
+    """Lon/lat box of a project's ``city`` for :func:`check_plausible`, if known.
+
+    Example
+    -------
+    >>> study_region("石嘴山市") == SHIZUISHAN_BOUNDS, study_region("银川市")
+    (True, None)
+    """
+    if not city:
+        return None
+    return CITY_REGIONS.get(str(city).strip())
 
 
 def _fits_region(b: NDArray[np.float64], epsg: int, region: tuple[float, ...]) -> bool:

@@ -14,7 +14,7 @@ import geopandas as gpd
 import pandas as pd
 
 from landclear.errors import DataError
-from landclear.geo import area_mu
+from landclear.geo import area_mu, study_region
 from landclear.ids import normalise_credit_code, normalise_land_use
 from landclear.io.ledgers import read_ledger
 from landclear.io.parse import harmonise
@@ -67,7 +67,7 @@ def read_vector_input(spec: InputSpec, project: Project, log: QualityLog) -> gpd
     if spec.is_database or spec.options.get("sql"):
         from landclear.io.postgis import read_postgis_input
 
-        gdf = read_postgis_input(spec, log)
+        gdf = read_postgis_input(spec, log, region=study_region(project.city))
         # A unit the project names wins: shapefile headers cannot carry "(平方米)" in 10 bytes.
         units = {**gdf.attrs.get("units", {}), **dict(spec.options.get("units", {}))}
     else:
@@ -81,6 +81,7 @@ def read_vector_input(spec: InputSpec, project: Project, log: QualityLog) -> gpd
             log=log,
             base_dir=project.base_dir,
             units=spec.options.get("units"),
+            region=study_region(project.city),
         )
         units = {}  # columns with a unit were converted per file (files may differ)
     gdf = harmonise(gdf, spec.name, units, log)

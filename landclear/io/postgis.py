@@ -221,7 +221,11 @@ def read_postgis(
     return gdf, shown
 
 
-def read_postgis_input(spec: InputSpec, log: QualityLog | None = None) -> gpd.GeoDataFrame:
+def read_postgis_input(
+    spec: InputSpec,
+    log: QualityLog | None = None,
+    region: tuple[float, float, float, float] | None = None,
+) -> gpd.GeoDataFrame:
     """Read a vector input (parcels, parks, buildings) from PostGIS, like ``read_vectors``.
 
     Parameters
@@ -232,6 +236,8 @@ def read_postgis_input(spec: InputSpec, log: QualityLog | None = None) -> gpd.Ge
         0); ``spec.columns`` the ``[columns.<input>]`` overrides.
     log : QualityLog, optional
         Receives the source, rows read, CRS, rejections and repairs.
+    region : (min lon, min lat, max lon, max lat), optional
+        The study area, as for :func:`landclear.io.vectors.read_vectors`.
 
     Returns
     -------
@@ -268,7 +274,7 @@ def read_postgis_input(spec: InputSpec, log: QualityLog | None = None) -> gpd.Ge
         if len(raw) == 0:
             log.warn("查询结果为空 / no rows", input=spec.name, file=shown)
         # Reuse the file loader's steps so a table behaves exactly like a file.
-        mapped, units = vectors._map_columns(raw, spec.name, spec.columns, ds, rec)
+        mapped, units = vectors._map_columns(raw, spec.name, spec.columns, ds, rec, log)
         mapped[SOURCE_FILE] = shown
         mapped[SOURCE_ROW] = np.arange(1, len(mapped) + 1, dtype=np.int64)
         n_rejected = rec.rows_rejected
@@ -279,7 +285,9 @@ def read_postgis_input(spec: InputSpec, log: QualityLog | None = None) -> gpd.Ge
                 f"全部 {len(raw)} 行均被拒绝,主要原因:{reasons.index[0]} / every row rejected",
                 file=shown,
             )
-        clean, crs_label = vectors._to_output_crs(clean, spec.options.get("crs"), ds, rec, log)
+        clean, crs_label = vectors._to_output_crs(
+            clean, spec.options.get("crs"), ds, rec, log, region
+        )
         vectors._check_extent(clean, ds, rec, log)
         rec.encoding = "UTF-8 (PostgreSQL)"
         rec.crs = crs_label if rec.crs in (None, crs_label) else f"{rec.crs}; {crs_label}"

@@ -636,9 +636,18 @@ def _declared(option: str | None) -> str | None:
 
 
 def _to_output_crs(
-    gdf: gpd.GeoDataFrame, option: str | None, ds: _Dataset, rec: InputRecord, log: QualityLog
+    gdf: gpd.GeoDataFrame,
+    option: str | None,
+    ds: _Dataset,
+    rec: InputRecord,
+    log: QualityLog,
+    region: tuple[float, float, float, float] | None = None,
 ) -> tuple[gpd.GeoDataFrame, str]:
-    """Reproject one dataset to EPSG:4490; return it and the CRS label to record."""
+    """Reproject one dataset to EPSG:4490; return it and the CRS label to record.
+
+    ``region`` (lon/lat box of the study area) adds the check that the data
+    fall inside it, naming the GK zone that would put them there.
+    """
     file_crs = gdf.crs
     shifted = _declared(option)
     if shifted and (file_crs is None or file_crs.is_geographic):
@@ -700,7 +709,7 @@ def _to_output_crs(
     # no-prefix CRS, the wrong zone, swapped axes) are warned about before reprojection.
     from landclear.geo import check_plausible
 
-    problem = check_plausible(gdf)
+    problem = check_plausible(gdf, region)
     bounds = np.asarray(gdf.total_bounds, dtype=np.float64)
     finite = bool(len(gdf)) and np.isfinite(bounds).all()
     if finite and gdf.crs.is_geographic and not _valid_degrees(bounds):
@@ -802,6 +811,7 @@ def _map_columns(
     columns: Mapping[str, str] | None,
     ds: _Dataset,
     rec: InputRecord,
+    log: QualityLog | None = None,
 ) -> tuple[gpd.GeoDataFrame, dict[str, str]]:
     attrs = [c for c in gdf.columns if c != gdf.geometry.name]
     hm = map_headers(attrs, input_name, overrides=columns)
@@ -828,10 +838,12 @@ def _map_columns(
         )
     for canonical, header in (columns or {}).items():
         if canonical not in have:
-            rec.notes.append(
-                f"{ds.shown}: [columns.{input_name}] {canonical} = {header!r} 在文件中找不到"
-                " / override header not found"
-            )
+            # A quality warning, as for the ledgers: the column is silently empty otherwise.
+            msg = f"[columns.{input_name}] {canonical} = {header!r}: 文件中没有该列 / header not found"
+            if log is not None:
+                log.warn(msg, input=input_name, file=ds.shown, column=canonical)
+            else:
+                rec.notes.append(f"{ds.shown}: {msg}")
     reserved = set(hm.mapping.values()) | {SOURCE_FILE, SOURCE_ROW, "geometry"}
     rename = dict(hm.mapping)
     for h in hm.unmapped:
@@ -953,6 +965,7 @@ def read_vectors(
     log: QualityLog | None = None,
     base_dir: str | Path | None = None,
     units: Mapping[str, str] | None = None,
+    region: tuple[float, float, float, float] | None = None,
 ) -> gpd.GeoDataFrame:
     """Read polygon layers into one GeoDataFrame in EPSG:4490 with canonical names.
 
@@ -981,6 +994,10 @@ def read_vectors(
     units : mapping, optional
         ``{canonical: unit}`` (project ``[inputs.<input>]_options units``), over
         the unit of every file's header.
+    region : (min lon, min lat, max lon, max lat), optional
+        The study area (:func:`landclear.geo.study_region` of the project's
+        city): a file lying outside it is a ``crs_plausibility`` warning naming
+        the GK zone that would put it inside (a wrong zone in the .prj).
 
     Returns
     -------
@@ -1018,7 +1035,7 @@ def read_vectors(
             rec.rows_read += len(raw)
             if len(raw) == 0:
                 log.warn("文件没有要素 / no features", input=input_name, file=ds.shown)
-            mapped, file_units = _map_columns(raw, input_name, columns, ds, rec)
+            mapped, file_units = _map_columns(raw, input_name, columns, ds, rec, log)
             mapped[SOURCE_FILE] = ds.shown
             mapped[SOURCE_ROW] = np.arange(1, len(mapped) + 1, dtype=np.int64)
             n_rejected = rec.rows_rejected
@@ -1029,7 +1046,7 @@ def read_vectors(
                     f"全部 {len(raw)} 个要素均被拒绝，主要原因：{reasons.index[0]} / every feature rejected",
                     file=ds.shown,
                 )
-            clean, crs_label = _to_output_crs(clean, crs, ds, rec, log)
+            clean, crs_label = _to_output_crs(clean, crs, ds, rec, log, region)
             _check_extent(clean, ds, rec, log)
             for k, v in file_units.items():
                 if found_units.setdefault(k, v) != v:

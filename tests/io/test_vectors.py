@@ -385,6 +385,27 @@ def test_truncated_header_mapped_via_override(parcel_files):
     assert "统一社会信" not in gdf.columns
 
 
+@pytest.mark.parametrize("input_name", ["parcels", "parks", "buildings"])
+def test_column_override_not_in_the_file_is_a_quality_warning(tmp_path, input_name):
+    """As for the ledgers: a [columns.X] header the file lacks is a warning, not a note."""
+    path = tmp_path / "layer.gpkg"
+    pyogrio.write_dataframe(parcel_frame(4545), path)
+    log = QualityLog()
+    # fields no header of the file stands for (an alias found would make the override moot)
+    wanted = {"parcels": "agreed_start", "parks": "county", "buildings": "floor_area"}[input_name]
+    read_vectors(path, input_name=input_name, columns={wanted: "不存在的列"}, log=log)
+    hits = [w for w in log.warnings if "header not found" in w["message"]]
+    assert [w["message"] for w in hits] == [
+        f"[columns.{input_name}] {wanted} = '不存在的列': 文件中没有该列 / header not found"
+    ]
+    assert hits[0]["file"].endswith("layer.gpkg") and hits[0]["input"] == input_name
+    assert hits[0]["column"] == wanted
+    # a header that is there gives no warning
+    log = QualityLog()
+    read_vectors(path, input_name=input_name, columns={wanted: "权利人"}, log=log)
+    assert not [w for w in log.warnings if "header not found" in w["message"]]
+
+
 def test_unmapped_columns_kept_and_units_in_attrs(tmp_path):
     gdf = parcel_frame(4545).assign(**{"宗地面积(亩)": [10.5, 20.0, 3.0], "备注": ["a", "b", "c"]})
     path = tmp_path / "units.gpkg"
