@@ -631,6 +631,8 @@ def enterprise_stage(
     )
     enterprises = enterprises.merge(tax, on="enterprise_id", how="left", suffixes=("", "_t"))
     enterprises["stopped_2y"] = enterprises["stopped_2y"].fillna(False).astype(bool)
+    if "screening_scope" in enterprises:  # NA for enterprises without the year's figures
+        enterprises["screening_scope"] = enterprises["screening_scope"].astype("boolean")
     enterprises["tax_arrears_2y"] = enterprises["tax_arrears_2y"].fillna(False).astype(bool)
     enterprises["evaluation_year"] = year
     # Each parcel's enterprise row, looked up once (enterprise ids are unique here).

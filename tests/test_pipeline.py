@@ -152,6 +152,14 @@ def test_outputs_follow_contract(sample_result, tmp_path):
     }
     assert required <= set(parcels.columns)
     assert len(parcels) == len(sample_result.parcels)
+    # Flags are GDAL booleans, not text, in both layers (QGIS filters on them).
+    types = dict(zip(*(pyogrio.read_info(written["gpkg"], layer="parcels")[k]
+                       for k in ("fields", "dtypes")), strict=True))  # fmt: skip
+    assert types["idle"] == "bool" and types["recoverable"] == "bool"
+    ent_info = pyogrio.read_info(written["gpkg"], layer="enterprises")
+    ent_types = dict(zip(ent_info["fields"], ent_info["dtypes"], strict=True))
+    assert ent_types["screening_scope"] in ("bool", "int16", "int8")
+    assert ent_info["features"] == len(sample_result.enterprises)
     quality = json.loads(written["quality"].read_text("utf-8"))
     for rec in quality["inputs"].values():
         assert rec["rows_read"] == rec["rows_used"] + rec["rows_rejected"]

@@ -12,7 +12,6 @@ import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
@@ -62,32 +61,25 @@ def objects_as_text(s: pd.Series) -> pd.Series:
 
 
 def _prepare_for_ogr(df: pd.DataFrame) -> pd.DataFrame:
-    """Types GDAL writes cleanly: nullable bools/ints to plain, objects to text."""
-    out = df.copy()
-    for col in out.columns:
+    """Types GDAL writes cleanly: nullable bools to small ints, objects to text.
+
+    Only the converted columns are new; the others are shared with ``df``.
+    """
+    changes: dict[str, pd.Series] = {}
+    for col in df.columns:
         if col == "geometry":
             continue
-        s = out[col]
+        s = df[col]
         if isinstance(s.dtype, pd.BooleanDtype):
-            out[col] = s.astype("Int8")
+            changes[col] = s.astype("Int8")
         elif s.dtype == object:
-            out[col] = s.map(
-                lambda v: (
-                    None
-                    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
-                    else (v.isoformat() if isinstance(v, dt.date) else str(v))
-                )
-            ).astype("string")
-    return out
+            changes[col] = objects_as_text(s)
+    return df.assign(**changes) if changes else df
 
 
 def write_layer(df: pd.DataFrame, path: str | Path, layer: str) -> None:
-    """Write one GeoPackage layer (attribute-only when ``df`` has no geometry)."""
-    df = _prepare_for_ogr(df)
-    if isinstance(df, gpd.GeoDataFrame):
-        pyogrio.write_dataframe(df, path, layer=layer, driver="GPKG", use_arrow=True)
-    else:
-        pyogrio.write_dataframe(df, path, layer=layer, driver="GPKG")
+    """Write one GeoPackage layer (attribute-only when ``df`` has no geometry), via Arrow."""
+    pyogrio.write_dataframe(_prepare_for_ogr(df), path, layer=layer, driver="GPKG", use_arrow=True)
 
 
 def write_workbook(
