@@ -721,15 +721,22 @@ RASTER_TITLES = {
 
 
 def raster_overlays(rasters: dict[str, Any], language: str = "zh") -> list[tuple[str, bytes, Any]]:
-    """``(title, PNG bytes, bounds)`` per evidence raster, reprojected for web maps."""
-    from landclear.raster import raster_overlay_png
+    """``(title, PNG bytes, bounds)`` per evidence raster, reprojected for web maps.
+
+    ``rasters`` as ``Project.rasters``: ``name → path`` or ``name → {path,
+    band, scale, nodata}``; the overlay draws that band, ``nodata`` transparent.
+    """
+    from landclear.raster import raster_overlay_png, raster_spec
 
     k = 0 if language == "zh" else 1
     out = []
-    for name, path in rasters.items():
+    for name, entry in rasters.items():
+        spec = raster_spec(name, entry)
         cmap = {"built_up": "YlOrRd", "ndvi": "Greens", "night_lights": "magma"}.get(
             name, "viridis"
         )
-        png, bounds = raster_overlay_png(path, cmap=cmap, max_size=1024)
+        png, bounds = raster_overlay_png(
+            spec["path"], band=spec["band"], nodata=spec["nodata"], cmap=cmap, max_size=1024
+        )
         out.append((RASTER_TITLES.get(name, (name, name))[k], png, bounds))
     return out

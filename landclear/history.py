@@ -268,8 +268,10 @@ def input_hashes(project: Any) -> list[dict[str, Any]]:
                     for ext in SIDECARS:
                         for cand in (q.with_suffix(ext), q.with_suffix(ext.upper())):
                             add(name, cand)
-    for name, p in getattr(project, "rasters", {}).items():
-        add(f"raster:{name}", Path(p))
+    from landclear.project import raster_path
+
+    for name, entry in getattr(project, "rasters", {}).items():
+        add(f"raster:{name}", raster_path(entry))  # a path or a {path, band, …} table
     return rows
 
 

@@ -47,6 +47,8 @@ PER_MU_KEYS = ("investment", "output", "tax")
 MAP_KEYS = ("basemap", "tianditu_key", "offline", "simplify_m", "precision")
 REPORT_KEYS = ("templates", "pdf", "where", "workers")
 OUTPUT_KEYS = ("workbook_parcel_limit", "geoparquet")
+#: Keys of an ``[inputs.rasters]`` table entry (see :func:`landclear.raster.raster_evidence`).
+RASTER_KEYS = ("path", "band", "scale", "nodata")
 
 
 def _nearest(key: str, valid: tuple[str, ...] | list[str]) -> str:
@@ -126,7 +128,8 @@ class Project:
     city: str = "石嘴山市"
     language: str = "zh"
     inputs: dict[str, InputSpec] = field(default_factory=dict)
-    rasters: dict[str, Path] = field(default_factory=dict)
+    #: ``name → Path``, or ``name → {"path": Path, "band", "scale", "nodata"}`` (given keys only).
+    rasters: dict[str, Path | dict[str, Any]] = field(default_factory=dict)
     targets: Targets = field(default_factory=Targets)
     rules: dict[str, Any] = field(default_factory=dict)
     scenarios: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -206,6 +209,64 @@ def _check_exists(spec: InputSpec, base_dir: Path) -> None:
             raise ProjectError(
                 f"输入 {spec.name}: 文件不存在 / file not found: {src!r}", file=str(p)
             )
+
+
+def raster_path(entry: str | Path | Mapping[str, Any]) -> Path:
+    """The file of one ``[inputs.rasters]`` entry (a path or a ``{path, …}`` table).
+
+    Example
+    -------
+    >>> raster_path({"path": "built_up.tif", "band": 2}).name
+    'built_up.tif'
+    """
+    return Path(entry["path"] if isinstance(entry, Mapping) else entry)
+
+
+def _raster_entry(name: str, entry: Any, base: Path, check_files: bool) -> Path | dict[str, Any]:
+    """One ``[inputs.rasters]`` entry, its path resolved against ``base``.
+
+    ``name = "file.tif"`` gives a Path; ``name = {path = "file.tif", band = 2,
+    scale = 0.01, nodata = 255}`` gives that dict with ``path`` a Path.
+    """
+    where = f"inputs.rasters.{name}"
+    if isinstance(entry, Mapping):
+        check_keys(entry, RASTER_KEYS, where)
+        if "path" not in entry:
+            raise ProjectError(
+                f'[{where}] 缺少 path，例如 {{ path = "built_up.tif", band = 1 }} / needs a path'
+            )
+        out: dict[str, Any] = dict(entry)
+        band = out.get("band", 1)
+        if isinstance(band, bool) or not (
+            (isinstance(band, int) and band >= 1) or (isinstance(band, str) and band.strip())
+        ):
+            raise ProjectError(
+                f'[{where}] band = {band!r} 应为从 1 开始的波段号或波段名（如 "NDVI"）/ '
+                "band must be a 1-based number or a band description"
+            )
+        for key in ("scale", "nodata"):
+            value = out.get(key, 0.0)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ProjectError(f"[{where}] {key} = {value!r} 应为数值 / must be a number")
+        if out.get("scale", 1.0) == 0:
+            raise ProjectError(f"[{where}] scale 不能为 0 / scale must not be 0")
+        value = out["path"]
+    else:
+        out = {}
+        value = entry
+    if not isinstance(value, str | Path) or not str(value).strip():
+        raise ProjectError(
+            f'[{where}] 应为路径或表，如 {name} = "file.tif" 或 {name} = {{ path = "file.tif", '
+            f"band = 1 }} / must be a path or a table {{path, band, scale, nodata}}"
+        )
+    p = Path(value).expanduser()
+    p = p if p.is_absolute() else base / p
+    if check_files and not p.exists():
+        raise ProjectError(f"栅格 {name} 文件不存在 / raster not found", file=str(p))
+    if not out:
+        return p
+    out["path"] = p
+    return out
 
 
 def load_project(
@@ -291,13 +352,13 @@ def load_project(
             if name not in inputs:
                 raise ProjectError(f"[columns.{name}] 对应的输入未配置 / no such input in [inputs]")
 
-        rasters: dict[str, Path] = {}
-        for rname, rpath in dict(inputs_raw.get("rasters", {})).items():
-            p = Path(rpath)
-            p = p if p.is_absolute() else base / p
-            if check_files and not p.exists():
-                raise ProjectError(f"栅格 {rname} 文件不存在 / raster not found", file=str(p))
-            rasters[rname] = p
+        rasters_raw = inputs_raw.get("rasters", {})
+        if not isinstance(rasters_raw, Mapping):
+            raise ProjectError("[inputs.rasters] 须为表 / must be a table of name = path")
+        rasters = {
+            rname: _raster_entry(rname, entry, base, check_files)
+            for rname, entry in rasters_raw.items()
+        }
 
         maps = dict(raw.get("maps", {}))
         check_keys(maps, MAP_KEYS, "maps")

@@ -462,8 +462,27 @@ def _band_index(ds: rasterio.DatasetReader, band: int | str, name: str) -> int:
     return index
 
 
-def _spec(name: str, spec: RasterSpec, scales: Mapping[str, float]) -> dict[str, Any]:
-    """Normalise one raster entry to ``{path, band, scale, nodata}``."""
+def raster_spec(
+    name: str, spec: RasterSpec, scales: Mapping[str, float] | None = None
+) -> dict[str, Any]:
+    """Normalise one ``[inputs.rasters]`` entry to ``{path, band, scale, nodata}``.
+
+    Parameters
+    ----------
+    name : str
+        The entry's name (``built_up``), named in errors.
+    spec : path or mapping
+        A path, or a mapping with ``path`` and optional ``band`` (default 1),
+        ``scale`` and ``nodata``.
+    scales : mapping, optional
+        Default ``scale`` per name when the entry gives none (default 1.0).
+
+    Example
+    -------
+    >>> raster_spec("ndvi", {"path": "s2.tif", "band": "NDVI"})["band"]
+    'NDVI'
+    """
+    scales = scales or {}
     if isinstance(spec, Mapping):
         unknown = [k for k in spec if k not in _SPEC_KEYS]
         if unknown:
@@ -526,7 +545,7 @@ def raster_evidence(
     scales = dict(scales or {})
     out = pd.DataFrame(index=parcels.index)
     for name, entry in rasters.items():
-        spec = _spec(name, entry, scales)
+        spec = raster_spec(name, entry, scales)
         column = EVIDENCE_COLUMNS.get(name, f"{name}_mean")
         with _open(spec["path"]) as ds:
             band = _band_index(ds, spec["band"], name)
@@ -732,7 +751,8 @@ def raster_overlay_png(
     raster: str | Path | rasterio.DatasetReader,
     bounds_wgs84: tuple[float, float, float, float] | None = None,
     *,
-    band: int = 1,
+    band: int | str = 1,
+    nodata: float | None = None,
     dst_crs: str = "EPSG:3857",
     cmap: str = "viridis",
     vmin: float | None = None,
@@ -752,8 +772,11 @@ def raster_overlay_png(
         Source raster with a CRS.
     bounds_wgs84 : (west, south, east, north), optional
         Crop box in lon/lat; default: the whole raster.
-    band : int
-        1-based band.
+    band : int or str
+        1-based band, or a band description (``"NDVI"``).
+    nodata : float, optional
+        One more value to draw transparent (in file units), for rasters that do
+        not declare theirs, as ``nodata`` of :func:`zonal_stats`.
     dst_crs : str
         ``"EPSG:3857"`` (Leaflet default) or ``"EPSG:4326"``.
     cmap : str
@@ -783,6 +806,7 @@ def raster_overlay_png(
 
     with _open(raster) as ds:
         _require_crs(ds)
+        band = _band_index(ds, band, str(getattr(ds, "name", raster)))
         if bounds_wgs84 is None:
             bounds_wgs84 = transform_bounds(ds.crs, "EPSG:4326", *ds.bounds, densify_pts=21)
         west, south, east, north = bounds_wgs84
@@ -802,6 +826,8 @@ def raster_overlay_png(
         shape = (-(-ds.height // step), -(-ds.width // step))
         src = ds.read(band, masked=True, out_shape=shape, resampling=Resampling.nearest)
         src = src.astype("float64").filled(np.nan)
+        if nodata is not None:
+            src[src == float(nodata)] = np.nan
         src_transform = ds.transform @ Affine.scale(ds.width / shape[1], ds.height / shape[0])
         categorical = np.issubdtype(np.dtype(ds.dtypes[band - 1]), np.integer)
         reproject(

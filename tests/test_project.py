@@ -115,3 +115,50 @@ def test_readme_project_file_example_loads():
     p = load_project(tomllib.loads(block), base_dir=root / "shapefiles")
     assert [r["id"] for r in p.rules["actions"]["rules"]] == ["R01", "R99"]
     assert p.inputs["parcels"].options["units"] == {"certified_area": "平方米"}
+
+
+def test_raster_entries_path_or_table(tmp_path):
+    (tmp_path / "b.tif").write_bytes(b"")
+    text = (
+        'as_of = 2024-06-30\n[inputs.rasters]\nbuilt_up = "b.tif"\n'
+        'ndvi = { path = "b.tif", band = "NDVI", scale = 0.01, nodata = 255 }\n'
+        'night_lights = { path = "b.tif", band = 2 }\n'
+    )
+    (tmp_path / "project.toml").write_text(text, "utf-8")
+    p = load_project(tmp_path / "project.toml")
+    here = (tmp_path / "b.tif").resolve()
+    assert p.rasters["built_up"] == here
+    assert p.rasters["ndvi"] == {"path": here, "band": "NDVI", "scale": 0.01, "nodata": 255}
+    assert p.rasters["night_lights"] == {"path": here, "band": 2}
+    from landclear.project import raster_path
+
+    assert {raster_path(e) for e in p.rasters.values()} == {here}
+
+
+@pytest.mark.parametrize(
+    ("entry", "needle"),
+    [
+        ({"path": "b.tif", "bnad": 2}, "did you mean 'band'"),
+        ({"path": "b.tif", "scal": 0.01}, "did you mean 'scale'"),
+        ({"pth": "b.tif"}, "did you mean 'path'"),
+        ({"band": 1}, "缺少 path"),
+        ({"path": "b.tif", "band": 0}, "波段号"),
+        ({"path": "b.tif", "band": True}, "波段号"),
+        ({"path": "b.tif", "scale": "0.01"}, "scale"),
+        ({"path": "b.tif", "scale": 0}, "scale 不能为 0"),
+        ({"path": "b.tif", "nodata": "255"}, "nodata"),
+        (3, "应为路径或表"),
+        ({"path": 3}, "应为路径或表"),
+    ],
+)
+def test_bad_raster_entries_are_project_errors(tmp_path, entry, needle):
+    raw = {"as_of": "2024-06-30", "inputs": {"rasters": {"built_up": entry}}}
+    with pytest.raises(ProjectError) as err:
+        load_project(raw, base_dir=tmp_path, check_files=False)
+    assert needle in str(err.value) and "inputs.rasters.built_up" in str(err.value)
+
+
+def test_missing_raster_file_in_a_table_is_named(tmp_path):
+    raw = {"inputs": {"rasters": {"built_up": {"path": "nope.tif", "band": 1}}}}
+    with pytest.raises(ProjectError, match="nope.tif"):
+        load_project(raw, base_dir=tmp_path)

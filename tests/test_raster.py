@@ -720,3 +720,56 @@ def test_overlay_png(tmp_path: Path) -> None:
     assert 39.0 < south < north < 39.2 and east - west == pytest.approx(200 / 86_400, rel=0.05)
     written, _ = raster_overlay_png(path, out_path=tmp_path / "o.png")
     assert written.read_bytes().startswith(b"\x89PNG")
+
+
+def test_overlay_png_band_by_name_and_extra_nodata(tmp_path: Path) -> None:
+    bands = np.stack(
+        [np.full((2, 2), 5.0, "float32"), np.array([[1.0, 2.0], [3.0, 255.0]], "float32")]
+    )
+    path = _write(tmp_path / "s.tif", bands, from_origin(500_000, 4_330_000, 100, 100), "EPSG:4544")
+    with rasterio.open(path, "r+") as ds:
+        ds.descriptions = ("B4", "NDVI")
+    png, _ = raster_overlay_png(path, band="ndvi", nodata=255, max_size=64)
+    alpha = np.asarray(Image.open(io.BytesIO(png)))[..., 3]
+    assert alpha[-1, -1] == 0 and alpha[0, 0] == 255  # 255 is transparent, as nodata
+    with pytest.raises(ValueError, match="NIR"):
+        raster_overlay_png(path, band="NIR")
+
+
+SAMPLE = Path(__file__).resolve().parents[1] / "shapefiles"
+
+
+def raster_table_project(tmp_path: Path) -> Path:
+    """The sample project with ``built_up = { path = "built_up.tif", band = 1 }``."""
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    for item in SAMPLE.iterdir():
+        if item.name != "project.toml":
+            (proj / item.name).symlink_to(item)
+    text = (SAMPLE / "project.toml").read_text("utf-8").split("# What-if scenarios")[0]
+    plain = 'built_up = "built_up.tif"'
+    assert plain in text
+    text = text.replace(plain, 'built_up = { path = "built_up.tif", band = 1 }')
+    (proj / "project.toml").write_text(text, "utf-8")
+    return proj / "project.toml"
+
+
+def test_project_raster_table_end_to_end(tmp_path: Path, sample_result) -> None:
+    """``[inputs.rasters] built_up = {path, band}``: evidence, map overlay and history as with a path."""
+    from landclear.analysis import run
+    from landclear.history import input_hashes
+
+    project = raster_table_project(tmp_path)
+    result = run(project)
+    entry = result.project.rasters["built_up"]
+    assert entry["band"] == 1 and entry["path"].name == "built_up.tif"
+    got = result.parcels.set_index("parcel_id")
+    want = sample_result.parcels.set_index("parcel_id").loc[got.index]
+    for column in ("built_up_frac", "built_up_frac_coverage"):
+        np.testing.assert_allclose(got[column].to_numpy(), want[column].to_numpy(), rtol=1e-12)
+    assert got["suspected_idle"].tolist() == want["suspected_idle"].tolist()
+    assert got["suspected_idle"].sum() == 25
+    ((title, png, bounds),) = result.extras["raster_overlays"]
+    assert title == "遥感建成覆盖率" and png.startswith(b"\x89PNG")
+    assert (png, bounds) == sample_result.extras["raster_overlays"][0][1:]
+    assert "raster:built_up" in {row["input"] for row in input_hashes(result.project)}

@@ -165,7 +165,7 @@ def _intensity_to_actions(
     part: gpd.GeoDataFrame,
     buildings: gpd.GeoDataFrame | None,
     bounds: np.ndarray,
-    rasters: dict[str, Path],
+    rasters: dict[str, Path | dict[str, Any]],
     disposals: pd.DataFrame,
     as_of: dt.date,
     settings: RuleSettings,

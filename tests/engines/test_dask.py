@@ -71,3 +71,33 @@ def test_100k_generated_parcels_identical(cluster, tmp_path_factory):
     assert rec.rows_read == 100_000 and len(want.parcels) == rec.rows_used
     # 46 whole copies of the sample (+ a partial one), each with the sample's 39 idle parcels.
     assert want.summary()["idle_parcels"] >= 46 * 39
+
+
+def test_raster_table_entry_on_the_cluster(cluster, sample_result, tmp_path):
+    """``[inputs.rasters] built_up = {path, band}`` reaches the workers like a plain path."""
+    from distributed import Client
+
+    from landclear.engines.dask import analyse_dask
+    from landclear.loading import load_inputs
+    from landclear.project import load_project
+
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    for item in (ROOT / "shapefiles").iterdir():
+        if item.name != "project.toml":
+            (proj / item.name).symlink_to(item)
+    text = (ROOT / "shapefiles" / "project.toml").read_text("utf-8")
+    text = text.split("# What-if scenarios")[0]
+    text = text.replace(
+        'built_up = "built_up.tif"', 'built_up = { path = "built_up.tif", band = 1 }'
+    )
+    (proj / "project.toml").write_text(text, "utf-8")
+    project = load_project(proj / "project.toml")
+    assert isinstance(project.rasters["built_up"], dict)
+    with Client(cluster) as client:
+        result = analyse_dask(load_inputs(project), project, client, npartitions=3)
+    got = result.parcels.set_index("parcel_id")
+    want = sample_result.parcels.set_index("parcel_id").loc[got.index]
+    assert got["built_up_frac"].tolist() == pytest.approx(want["built_up_frac"].tolist())
+    assert got["suspected_idle"].tolist() == want["suspected_idle"].tolist()
+    assert result.extras["raster_overlays"][0][0] == "遥感建成覆盖率"
