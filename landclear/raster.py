@@ -46,6 +46,7 @@ __all__ = [
     "RasterSpec",
     "raster_evidence",
     "raster_overlay_png",
+    "raster_spec",
     "rasterize_column",
     "zonal_stats",
 ]
