@@ -434,13 +434,21 @@ class Result:
 
         Keyword arguments go to :func:`landclear.reports.render_parcel_reports`
         (``where``, ``park``, ``pdf``, ``workers``, ``progress``).
+
+        Returns
+        -------
+        dict
+            ``{"reports_index": DIR/index.html, "reports_xlsx": DIR/index.xlsx}``,
+            the two index files the batch wrote (as in :meth:`to_files`).
+            The full :class:`~landclear.reports.batch.ReportIndex` is kept in
+            ``extras["report_index"]``.
         """
         from landclear.reports.batch import render_parcel_reports
 
         kwargs.setdefault("where", self.project.reports.get("where", "lists>=1"))
         index = render_parcel_reports(self, out, **kwargs)
         self.extras["report_index"] = index
-        return {"reports_index": Path(out) / "index.html"}
+        return index.written()
 
     # --------------------------------------------------------------- Jupyter
     def _repr_html_(self) -> str:

@@ -438,3 +438,21 @@ def test_unmatched_row_with_failing_code_and_no_name_stays_on_its_list(tmp_path)
     warned = [w for w in r.quality.warnings if w.get("kind") == "unmatched_enterprise"]
     assert [(w["file"], w["row"]) for w in warned] == [("tax_arrears.csv", 2)]
     assert "校验未通过" in warned[0]["message"]
+
+
+def test_result_reports_returns_both_index_files(sample_result, tmp_path):
+    """``Result.reports()`` names index.html and index.xlsx, and to_files passes both on."""
+    import dataclasses
+
+    from openpyxl import load_workbook
+
+    result = dataclasses.replace(sample_result, extras={})
+    pid = str(result.parcels.loc[result.parcels["lists"] >= 1, "parcel_id"].iloc[0])
+    written = result.reports(tmp_path / "r", pdf=False, progress=False, parcel_ids=[pid])
+    assert written == {
+        "reports_index": tmp_path / "r" / "index.html",
+        "reports_xlsx": tmp_path / "r" / "index.xlsx",
+    }
+    assert all(p.is_file() for p in written.values())
+    assert load_workbook(written["reports_xlsx"]).active.max_row == 2  # header + the parcel
+    assert result.extras["report_index"].index_xlsx == written["reports_xlsx"]
