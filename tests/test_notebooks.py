@@ -33,6 +33,8 @@ PLANTED = json.loads((ROOT / "shapefiles" / "planted.json").read_text(encoding="
 
 #: Wall-clock budget per notebook, kernel start included (each runs in < ~30 s here).
 NOTEBOOK_BUDGET_S = 150
+#: MIME type of an ipywidgets view: what a tqdm.auto bar displays in Jupyter.
+WIDGET = "application/vnd.jupyter.widget-view+json"
 #: stderr text that means the analyst saw something broken.
 BAD_STDERR = re.compile(
     r"Traceback|Glyph .* missing|missing from (current )?font|Error", re.IGNORECASE
@@ -273,6 +275,10 @@ def test_park_maps_notebook_writes_offline_maps_and_static_images(name: str, run
     shift = re.search(r"偏移 (\d+) 米", done.stdout())
     assert shift and 350 <= int(shift.group(1)) <= 500
     assert "天地图" in done.stdout() or "TIANDITU_KEY" in done.stdout()
+    inline = [h for h in _texts(_all_outputs(done.nb), "text/html") if "L.map(" in h]
+    assert len(inline) >= 3  # the park map, the same park on Gaode tiles, the overview
+    assert any("autonavi.com" in h for h in inline)
+    assert any("image/png" in o.get("data", {}) for o in _all_outputs(done.nb))  # static PNG
 
 
 @pytest.mark.parametrize("name", ["03_parcel_files"])
@@ -291,6 +297,9 @@ def test_parcel_files_notebook_writes_one_file_per_selected_parcel(name: str, ru
     text = PdfReader(pdfs[0]).pages[0].extract_text()
     assert pdfs[0].stem in text and "宗地" in text  # Chinese glyphs made it into the PDF
     assert f"重新生成 0 份, 跳过 {len(mortgaged)} 份" in done.stdout()
+    # Batch rendering shows a tqdm.auto progress bar, a widget in Jupyter.
+    bars = [o for o in _all_outputs(done.nb) if WIDGET in o.get("data", {})]
+    assert len(bars) >= 2 and all("一地一档" in o["data"]["text/plain"] for o in bars)
 
 
 @pytest.mark.parametrize("name", ["04_progress_and_bulletin"])
@@ -304,6 +313,7 @@ def test_progress_notebook_reports_the_planted_progress(name: str, run_notebook)
     assert (out / "run" / "progress.png").exists()
     bulletin = (out / "bulletin" / "bulletin.html").read_text(encoding="utf-8")
     assert f"累计出清长期停产企业{PLANTED['progress']['cleared_enterprises']}家" in bulletin
+    assert (out / "bulletin" / "bulletin.pdf").read_bytes()[:5] == b"%PDF-"
     # The history store stays in the working directory, never beside the sample data.
     assert (out / "landclear-history.sqlite").exists()
     images = [o for o in _all_outputs(done.nb) if "image/png" in o.get("data", {})]
@@ -321,9 +331,12 @@ def test_raster_notebook_weights_partial_cells_exactly(name: str, run_notebook):
     counts = re.search(r"\{'B': (\d+), 'A': (\d+)\}", done.stdout())
     assert counts
     page = (done.workdir / "out" / "built_up_map.html").read_text(encoding="utf-8")
-    name = "建成区比例 built-up"
+    name = "遥感建成覆盖率"  # the overlay landclear.run adds for [inputs.rasters] built_up
     assert name in page or json.dumps(name)[1:-1] in page  # the overlay's layer name
     assert "data:image/png;base64," in page
+    assert "栅格图层: ['遥感建成覆盖率']" in done.stdout()  # one overlay, not a second copy
+    # zonal_stats(progress=True) shows a tqdm.auto bar (a widget in Jupyter).
+    assert any(WIDGET in o.get("data", {}) for o in outputs)
 
 
 @pytest.mark.parametrize("name", ["06_scale_with_dask"])
@@ -336,6 +349,57 @@ def test_dask_notebook_matches_the_pandas_engine(name: str, run_notebook):
 
     layer = gpd.read_file(done.workdir / "out" / "dask" / "landclear.gpkg", layer="parcels")
     assert set(layer.loc[layer["idle"].astype(bool), "parcel_id"]) == set(PLANTED["idle"])
+
+
+#: Actions of rules.toml [actions] that vacate the land (docs/scenarios.md §2).
+CLEARING_ACTIONS = {"无偿收回", "政府收储", "整体腾退", "搬迁入园", "兼并重组", "债转股"}
+
+
+@pytest.mark.parametrize("name", ["07_scenarios"])
+def test_scenarios_notebook_shows_each_park_against_2024_and_the_least_land_set(
+    name: str, run_notebook
+):
+    import geopandas as gpd
+    import openpyxl
+
+    done = run_notebook(name)
+    out = done.workdir / "out"
+    parks = set(PLANTED["counts"]["by_park"])
+    outputs = _all_outputs(done.nb)
+    html = "".join(_texts(outputs, "text/html"))
+    assert "2024年目标" in html and "计入进度" in html  # the what-if displayed inline
+    assert all(park in html for park in parks)
+    assert len([o for o in outputs if "image/png" in o.get("data", {})]) >= 2  # charts inline
+
+    def sheet(title: str) -> list[dict[str, Any]]:
+        book = openpyxl.load_workbook(out / "ledgers.xlsx", read_only=True)
+        rows = list(book[title].iter_rows(values_only=True))
+        return [dict(zip(rows[0], r, strict=False)) for r in rows[1:]]
+
+    # What the recommended disposals clear, per park, is the land the parcels layer recommends
+    # vacating (an independent reading of the GeoPackage the notebook wrote).
+    layer = gpd.read_file(out / "landclear.gpkg", layer="parcels")
+    recommended = layer[layer["action"].isin(CLEARING_ACTIONS)].groupby("park")["area_mu"].sum()
+    what_if = {r["园区"]: r for r in sheet("情景-recommended_2024-园区")}
+    assert parks <= set(what_if)
+    for park in parks:
+        assert what_if[park]["腾退面积(亩)"] == pytest.approx(recommended[park], rel=1e-9)
+        assert what_if[park]["亩均税收目标"] == 8  # the 2024 targets
+    # The least-land plan: one row per park; a feasible plan's parcels add up to its mu.
+    plans = {r["园区"]: r for r in sheet("方案-least_land_2024")}
+    assert set(plans) == parks
+    proposed = sheet("方案-least_land_2024-宗地")
+    text = done.stdout()
+    for park, row in plans.items():
+        mu = sum(r["面积(亩)"] for r in proposed if r["园区"] == park)
+        assert mu == pytest.approx(row["腾退面积(亩)"], rel=1e-9)
+        if row["可达标"] == "是":
+            # The notebook re-runs the what-if on the plan's parcels: all three targets met.
+            assert f"验证 {park}: 腾退 {row['腾退宗地数']} 宗" in text
+            assert re.search(rf"验证 {park}: .*三项全部达标: True", text)
+        else:
+            assert f"{park}: 默认候选宗地不能达标, 最好达到目标的 {row['最低达标率']:.1%}" in text
+    assert any(r["可达标"] == "是" for r in plans.values())
 
 
 # -------------------------------------------------------------- Jupyter experience
