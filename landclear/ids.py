@@ -116,7 +116,10 @@ def _memoised(
 
 
 def on_uniques(
-    func: Callable[..., Any] | None = None, *, kinds: tuple[str, ...] = ("string", "empty")
+    func: Callable[..., Any] | None = None,
+    *,
+    kinds: tuple[str, ...] = ("string", "empty"),
+    remember: bool = False,
 ) -> Any:
     """Run an elementwise function once per distinct value, then broadcast.
 
@@ -124,8 +127,11 @@ def on_uniques(
     each distinct value once gives the same result for a fraction of the work.
     The function returns a Series or a tuple of Series aligned to its input.
     Only columns whose inferred kind is in ``kinds`` qualify: by default text,
-    because in an object column 1, 1.0 and True hash alike. Columns of pure
-    text are also remembered across calls (:func:`clear_memo` forgets).
+    because in an object column 1, 1.0 and True hash alike.
+
+    With ``remember=True`` (names and codes, which pass through several
+    stages), results for pure text are also kept across calls, keyed by the
+    function and its arguments; :func:`clear_memo` forgets them.
     """
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -139,12 +145,11 @@ def on_uniques(
                 kind = pd.api.types.infer_dtype(s, skipna=True)
             if kind not in kinds:
                 return fn(values, *args, **kwargs)
-            if kind in ("string", "empty"):
+            if remember and kind in ("string", "empty"):
                 # Pure text: distinct strings, remembered across calls; missing apart.
                 codes, uniques = pd.factorize(s, use_na_sentinel=True)
                 strings = np.asarray(uniques, dtype=object).tolist()
-                # Nearly all distinct (ids): neither sharing nor remembering pays.
-                if not strings or len(strings) > 0.9 * len(s):
+                if not strings:
                     return fn(values, *args, **kwargs)
                 table, rows = _memoised(
                     lambda u: fn(u, *args, **kwargs), strings, s.dtype, _memo_key(fn, args, kwargs)
@@ -234,7 +239,7 @@ CREDIT_CODE_MESSAGES: dict[str, str] = {
 }
 
 
-@on_uniques
+@on_uniques(remember=True)
 def normalise_credit_code(codes: pd.Series | Iterable[object]) -> pd.Series:
     """Canonical form of 统一社会信用代码 values.
 
@@ -302,7 +307,7 @@ def credit_code_check_char(first17: str) -> str:
     return CREDIT_CODE_ALPHABET[int(_check_values(values[None, :])[0])]
 
 
-@on_uniques
+@on_uniques(remember=True)
 def credit_code_status(codes: pd.Series | Iterable[object]) -> pd.Series:
     """Why each credit code is or is not valid under GB 32100.
 
@@ -373,7 +378,7 @@ _BRANCH_BRACKET = rf"\((?:[^()]*?)(?:{_BRANCH_WORDS})\)$"
 _BRANCH_TAIL = rf"^(.*(?:公司|厂|集团))[^()]*?(?:{_BRANCH_WORDS})$"
 
 
-@on_uniques
+@on_uniques(remember=True)
 def normalise_name(names: pd.Series | Iterable[object], drop_branch: bool = False) -> pd.Series:
     """Comparable form of enterprise names.
 
