@@ -84,7 +84,7 @@ def run(
 
         project.as_of = parse_date(as_of, "as_of")
     log = QualityLog()
-    inputs = load_inputs(project, log)
+    inputs = load_inputs(project, log, measure_buildings=True)
     return analyse(inputs, project, progress=progress)
 
 
@@ -529,7 +529,9 @@ def analyse(inputs: Inputs, project: Project, *, progress: bool = False) -> Resu
 
     # 5.6 building intensity
     parcels = parcels.join(
-        intensity.building_intensity(parcels, inputs.buildings, settings.intensity)
+        intensity.building_intensity(
+            parcels, inputs.buildings, settings.intensity, areas=inputs.building_areas
+        )
     )
 
     # §7 raster evidence (optional rasters in the project)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 class LandclearError(Exception):
@@ -40,6 +41,11 @@ class LandclearError(Exception):
         self.row = row
         self.column = column
         super().__init__(self.__str__())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only arguments: rebuild from the parts, so that an error raised in
+        # a worker process arrives whole (file, row, column) in the parent.
+        return (_rebuild, (type(self), self.message, self.file, self.row, self.column))
 
     def __str__(self) -> str:
         where = []
@@ -83,6 +89,12 @@ _KINDS = {
     "SelectorError": "筛选条件错误",
     "LandclearError": "错误",
 }
+
+
+def _rebuild(
+    cls: type[LandclearError], message: str, file: str | None, row: int | None, column: str | None
+) -> LandclearError:
+    return cls(message, file=file, row=row, column=column)
 
 
 class ProjectError(LandclearError):

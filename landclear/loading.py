@@ -3,12 +3,19 @@
 The loaders of :mod:`landclear.io` do the file work; this module calls them
 in order for each input named in the project and keeps one
 :class:`~landclear.quality.QualityLog`.
+
+Large ledgers (:data:`PARALLEL_MIN_BYTES` together) are read in a second
+process while this one reads the vector layers and measures the buildings on
+each parcel; the quality log is merged back in the order a one-process load
+would give, so the two ways give the same result.
 """
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -25,6 +32,9 @@ from landclear.validate import check_certified_area, validate
 
 LEDGERS = ("enterprises", "tax_arrears", "mortgages", "disposals")
 
+#: Ledger files at least this large together are read in a second process.
+PARALLEL_MIN_BYTES = 20 * 1024 * 1024
+
 
 @dataclass
 class Inputs:
@@ -38,6 +48,8 @@ class Inputs:
     parks: gpd.GeoDataFrame | None = None
     buildings: gpd.GeoDataFrame | None = None
     log: QualityLog = field(default_factory=QualityLog)
+    #: :func:`landclear.rules.intensity.building_areas` of the parcels, when measured at load.
+    building_areas: pd.DataFrame | None = None
 
 
 _EMPTY_DTYPES = {
@@ -120,34 +132,8 @@ def _require_parcels(parcels: pd.DataFrame, spec: InputSpec, log: QualityLog) ->
     )
 
 
-def load_inputs(project: Project, log: QualityLog | None = None) -> Inputs:
-    """Load and validate every input of ``project``.
-
-    Examples
-    --------
-    >>> from landclear import load_project  # doctest: +SKIP
-    >>> inputs = load_inputs(load_project("shapefiles/project.toml"))  # doctest: +SKIP
-    >>> len(inputs.parcels)  # doctest: +SKIP
-    2412
-    """
-    log = log or QualityLog()
-    if "parcels" not in project.inputs:
-        from landclear.errors import ProjectError
-
-        raise ProjectError("[inputs] 缺少 parcels / the project names no parcels input")
-    parcels = read_vector_input(project.inputs["parcels"], project, log)
-    _require_parcels(parcels, project.inputs["parcels"], log)
-    parcels["credit_code"] = (
-        normalise_credit_code(parcels["credit_code"]) if ("credit_code" in parcels) else pd.NA
-    )
-    if "land_use" in parcels:
-        parcels["land_use"] = normalise_land_use(parcels["land_use"])
-    parcels["area_mu"] = area_mu(parcels)
-    # Listed at load time, so that `landclear validate` reports them too (issue 2 item 6).
-    from landclear.rules.config import load_settings
-
-    check_certified_area(parcels, load_settings(project.rules).area_tolerance, log)
-
+def load_ledgers(project: Project, log: QualityLog) -> dict[str, pd.DataFrame]:
+    """Read, harmonise and validate the four ledgers of ``project`` (empty when not given)."""
     frames: dict[str, pd.DataFrame] = {}
     for name in LEDGERS:
         spec = project.inputs.get(name)
@@ -169,17 +155,134 @@ def load_inputs(project: Project, log: QualityLog | None = None) -> Inputs:
         if "credit_code" in df:
             df["credit_code"] = normalise_credit_code(df["credit_code"])
         frames[name] = df
+    return frames
 
-    parks = (
-        read_vector_input(project.inputs["parks"], project, log)
-        if "parks" in project.inputs
-        else None
-    )
-    buildings = (
-        read_vector_input(project.inputs["buildings"], project, log)
-        if "buildings" in project.inputs
-        else None
-    )
+
+def _ledger_job(project: Project) -> tuple[dict[str, pd.DataFrame], QualityLog]:
+    """:func:`load_ledgers` in a worker process, with a log of its own."""
+    log = QualityLog()
+    return load_ledgers(project, log), log
+
+
+def ledger_bytes(project: Project) -> int:
+    """Total size of the project's ledger files (globs resolved; missing files count 0)."""
+    total = 0
+    for name in LEDGERS:
+        spec = project.inputs.get(name)
+        if spec is None or spec.is_database:
+            continue
+        for src in spec.sources:
+            path = Path(src) if Path(src).is_absolute() else Path(project.base_dir) / src
+            for hit in (
+                path.parent.glob(path.name) if any(c in path.name for c in "*?[") else [path]
+            ):
+                total += hit.stat().st_size if hit.is_file() else 0
+    return total
+
+
+def _use_worker(project: Project, parallel: bool | None) -> bool:
+    if parallel is not None:
+        return parallel
+    setting = os.environ.get("LANDCLEAR_PARALLEL", "").strip().lower()
+    if setting in ("0", "false", "no"):
+        return False
+    if setting in ("1", "true", "yes"):
+        return True
+    return (os.cpu_count() or 1) > 1 and ledger_bytes(project) >= PARALLEL_MIN_BYTES
+
+
+def _merge_ledger_log(log: QualityLog, part: QualityLog, at_warning: int) -> None:
+    """Put a worker's ledger log where a one-process load would have written it."""
+    inputs = dict(log.inputs)
+    order = ["parcels"] if "parcels" in inputs else []
+    order += [k for k in part.inputs if k not in order]
+    order += [k for k in inputs if k not in order]
+    log.inputs = {k: part.inputs.get(k) or inputs[k] for k in order}
+    log.warnings[at_warning:at_warning] = part.warnings
+    log.matches.extend(part.matches)
+
+
+def load_inputs(
+    project: Project,
+    log: QualityLog | None = None,
+    *,
+    parallel: bool | None = None,
+    measure_buildings: bool = False,
+) -> Inputs:
+    """Load and validate every input of ``project``.
+
+    Parameters
+    ----------
+    project : Project
+    log : QualityLog, optional
+        Receives the accounting of every input row.
+    parallel : bool, optional
+        Read the ledgers in a second process while the vector layers load.
+        Default: when the ledger files reach :data:`PARALLEL_MIN_BYTES` and
+        the machine has two cores or more (``LANDCLEAR_PARALLEL=0/1`` forces).
+    measure_buildings : bool, default False
+        Also measure the buildings on each parcel
+        (:func:`landclear.rules.intensity.building_areas`) into
+        ``Inputs.building_areas``, while the ledgers load.
+
+    Examples
+    --------
+    >>> from landclear import load_project  # doctest: +SKIP
+    >>> inputs = load_inputs(load_project("shapefiles/project.toml"))  # doctest: +SKIP
+    >>> len(inputs.parcels)  # doctest: +SKIP
+    2412
+    """
+    log = log or QualityLog()
+    if "parcels" not in project.inputs:
+        from landclear.errors import ProjectError
+
+        raise ProjectError("[inputs] 缺少 parcels / the project names no parcels input")
+    job = None
+    if _use_worker(project, parallel):
+        from landclear._worker import Job
+
+        job = Job("ledgers", project)
+    try:
+        parcels = read_vector_input(project.inputs["parcels"], project, log)
+        _require_parcels(parcels, project.inputs["parcels"], log)
+        parcels["credit_code"] = (
+            normalise_credit_code(parcels["credit_code"]) if ("credit_code" in parcels) else pd.NA
+        )
+        if "land_use" in parcels:
+            parcels["land_use"] = normalise_land_use(parcels["land_use"])
+        parcels["area_mu"] = area_mu(parcels)
+        # Listed at load time, so that `landclear validate` reports them too (issue 2 item 6).
+        from landclear.rules.config import load_settings
+
+        settings = load_settings(project.rules)
+        check_certified_area(parcels, settings.area_tolerance, log)
+
+        at_warning = len(log.warnings)
+        frames = load_ledgers(project, log) if job is None else None
+        parks = (
+            read_vector_input(project.inputs["parks"], project, log)
+            if "parks" in project.inputs
+            else None
+        )
+        buildings = (
+            read_vector_input(project.inputs["buildings"], project, log)
+            if "buildings" in project.inputs
+            else None
+        )
+        areas = None
+        if measure_buildings and buildings is not None:
+            from landclear.rules.intensity import building_areas
+
+            areas = building_areas(
+                parcels, buildings, dedupe=bool(settings.intensity.dedupe_buildings)
+            )
+        if job is not None:
+            frames, part = job.result()
+            job = None
+            _merge_ledger_log(log, part, at_warning)
+    finally:
+        if job is not None:  # an error here: do not leave the worker running
+            job.cancel()
     return Inputs(
         parcels=parcels,
         enterprises=frames["enterprises"],
@@ -189,4 +292,5 @@ def load_inputs(project: Project, log: QualityLog | None = None) -> Inputs:
         parks=parks,
         buildings=buildings,
         log=log,
+        building_areas=areas,
     )

@@ -44,7 +44,14 @@ from landclear.errors import CRSError
 from landclear.geo import equal_area_crs
 from landclear.rules.efficiency import industry_division, merge_settings
 
-__all__ = ["DEFAULTS", "MIN_PLOT_RATIO", "M2_PER_MU", "building_intensity", "equal_area_crs"]
+__all__ = [
+    "DEFAULTS",
+    "MIN_PLOT_RATIO",
+    "M2_PER_MU",
+    "building_areas",
+    "building_intensity",
+    "equal_area_crs",
+]
 
 #: 1 mu = 10000/15 m² exactly (DOMAIN §3).
 M2_PER_MU = 10000.0 / 15.0
@@ -205,10 +212,62 @@ def _from_buildings(
     return footprint, floor_area
 
 
+def building_areas(
+    parcels: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame | None = None, *, dedupe: bool = True
+) -> pd.DataFrame:
+    """Equal-area parcel area, building footprint and floor area on each parcel (m²).
+
+    The geometric half of :func:`building_intensity`, which needs no ledger:
+    the pipeline measures it while the ledgers are still being read.
+
+    Parameters
+    ----------
+    parcels : GeoDataFrame
+        With a CRS.
+    buildings : GeoDataFrame, optional
+        Building polygons (see :func:`building_intensity`); without them only
+        ``area_m2`` is measured and the other columns are NaN.
+    dedupe : bool, default True
+        Drop buildings drawn twice (``[rules.intensity] dedupe_buildings``).
+
+    Returns
+    -------
+    DataFrame
+        Index of ``parcels``: ``area_m2``, ``footprint_m2``, ``floor_area_m2``
+        (NaN where a building's floor area is unknown).
+
+    Example
+    -------
+    >>> from shapely import box
+    >>> x, y = 500_000, 4_300_000  # on the central meridian: GK metres are true metres
+    >>> p = gpd.GeoDataFrame(geometry=[box(x, y, x + 100, y + 100)], crs="EPSG:4545")
+    >>> b = gpd.GeoDataFrame({"floors": [2]}, geometry=[box(x + 10, y + 10, x + 40, y + 40)],
+    ...                      crs="EPSG:4545")
+    >>> building_areas(p, b)[["footprint_m2", "floor_area_m2"]].round(0).iloc[0].tolist()
+    [900.0, 1800.0]
+    """
+    idx = parcels.index
+    if parcels.crs is None:
+        raise CRSError("宗地图层没有坐标系 / parcels layer has no CRS")
+    out = pd.DataFrame(
+        {"area_m2": np.nan, "footprint_m2": np.nan, "floor_area_m2": np.nan}, index=idx
+    )
+    if not len(parcels):
+        return out
+    ea = equal_area_crs(parcels)
+    pgeoms = _valid(np.asarray(parcels.geometry.to_crs(ea).values))
+    out["area_m2"] = shapely.area(pgeoms)
+    if buildings is not None:
+        out["footprint_m2"], out["floor_area_m2"] = _from_buildings(pgeoms, buildings, ea, dedupe)
+    return out
+
+
 def building_intensity(
     parcels: gpd.GeoDataFrame,
     buildings: gpd.GeoDataFrame | None = None,
     settings: Mapping[str, Any] | None = None,
+    *,
+    areas: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """建筑系数 and 容积率 of every parcel against the control values.
 
@@ -226,6 +285,9 @@ def building_intensity(
         footprint; identical duplicates are dropped (``dedupe_buildings``).
     settings : mapping, optional
         Overrides of :data:`DEFAULTS` (``[rules.intensity]``).
+    areas : DataFrame, optional
+        :func:`building_areas` of these parcels and buildings, when already
+        measured (``buildings`` is then not read again).
 
     Returns
     -------
@@ -257,16 +319,15 @@ def building_intensity(
     if parcels.crs is None:
         raise CRSError("宗地图层没有坐标系 / parcels layer has no CRS")
     area_m2 = _num(parcels, "area_mu") * M2_PER_MU
-    need_geom = buildings is not None or area_m2.isna().any()
-    if need_geom and len(parcels):
-        ea = equal_area_crs(parcels)
-        pgeoms = _valid(np.asarray(parcels.geometry.to_crs(ea).values))
-        area_m2 = area_m2.fillna(pd.Series(shapely.area(pgeoms), index=idx))
+    if areas is None and buildings is not None and len(parcels):
+        areas = building_areas(parcels, buildings, dedupe=bool(cfg["dedupe_buildings"]))
+    if area_m2.isna().any() and len(parcels):
+        geo_area = areas["area_m2"] if areas is not None else building_areas(parcels)["area_m2"]
+        area_m2 = area_m2.fillna(geo_area.reindex(idx))
 
-    if buildings is not None and len(parcels):
-        fp, fa = _from_buildings(pgeoms, buildings, ea, bool(cfg["dedupe_buildings"]))
-        footprint = pd.Series(fp, index=idx)
-        floor_area = pd.Series(fa, index=idx).fillna(_num(parcels, "floor_area"))
+    if areas is not None and len(parcels):
+        footprint = areas["footprint_m2"].reindex(idx)
+        floor_area = areas["floor_area_m2"].reindex(idx).fillna(_num(parcels, "floor_area"))
         source = pd.Series("buildings", index=idx, dtype="string")
     else:
         footprint = _num(parcels, "footprint_area")

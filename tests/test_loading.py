@@ -1,0 +1,64 @@
+"""Loading in one process or two gives the same inputs and the same quality log."""
+
+from __future__ import annotations
+
+import pickle
+import shutil
+
+import pandas as pd
+import pytest
+
+from landclear.errors import MissingColumnError
+from landclear.loading import LEDGERS, load_inputs
+from landclear.project import load_project
+from landclear.quality import QualityLog
+from landclear.rules.intensity import building_areas
+
+
+def test_worker_process_load_equals_one_process_load(sample_dir):
+    project = load_project(sample_dir / "project.toml")
+    one_log, two_log = QualityLog(), QualityLog()
+    one = load_inputs(project, one_log, parallel=False)
+    two = load_inputs(project, two_log, parallel=True, measure_buildings=True)
+    for name in LEDGERS:
+        pd.testing.assert_frame_equal(getattr(one, name), getattr(two, name))
+    pd.testing.assert_frame_equal(one.parcels, two.parcels)
+    # Same records, same order of inputs and warnings, as quality.json shows them.
+    assert one_log.to_dict() == two_log.to_dict()
+    assert list(two_log.inputs)[:5] == ["parcels", *LEDGERS]
+    expected = building_areas(one.parcels, one.buildings)
+    pd.testing.assert_frame_equal(two.building_areas, expected)
+    assert one.building_areas is None
+
+
+def test_an_error_in_the_worker_arrives_whole(sample_dir, tmp_path):
+    shutil.copytree(sample_dir, tmp_path / "s")
+    bad = tmp_path / "s" / "ledgers" / "tax.xlsx"
+    pd.DataFrame({"企业名称": ["甲"], "金额": [1]}).to_excel(bad, index=False)
+    project = load_project(tmp_path / "s" / "project.toml")
+    with pytest.raises(MissingColumnError) as err:
+        load_inputs(project, parallel=True)
+    assert err.value.file and err.value.file.endswith("tax.xlsx")
+    again = pickle.loads(pickle.dumps(err.value))
+    assert (again.file, again.message) == (err.value.file, err.value.message)
+
+
+def test_a_script_without_a_main_guard_runs_once(sample_dir, tmp_path):
+    # multiprocessing's spawn would import this script again in the worker.
+    import subprocess
+    import sys
+
+    script = tmp_path / "plain.py"
+    script.write_text(
+        "from landclear.loading import load_inputs\n"
+        "from landclear.project import load_project\n"
+        f"p = load_project({str(sample_dir / 'project.toml')!r})\n"
+        "print('start', flush=True)\n"
+        "print(len(load_inputs(p, parallel=True).enterprises))\n",
+        encoding="utf-8",
+    )
+    out = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=300, check=True
+    )
+    lines = out.stdout.split()
+    assert lines.count("start") == 1 and int(lines[-1]) > 0
