@@ -22,8 +22,8 @@ from landclear.ids import (
 )
 from landclear.loading import Inputs, load_inputs
 from landclear.match import (
+    EntityIndex,
     build_entities,
-    entity_variants,
     link_parcels,
     link_to_entities,
     report_records,
@@ -354,7 +354,7 @@ def _link_all(
     """Give every parcel and ledger row an ``enterprise_id`` (code, name, fuzzy)."""
     ent = inputs.enterprises
     entities = build_entities(ent, parcels)
-    variants = entity_variants(entities)
+    variants = EntityIndex(entities)
     reports = []
     ids, report = link_parcels(parcels, entities, min_score=min_score, variants=variants)
     parcels["enterprise_id"] = ids

@@ -24,10 +24,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.api.types import infer_dtype
 
-__all__ = ["isin"]
+__all__ = ["arrow_text", "isin", "positions"]
 
 
-def _arrow_text(values: Any) -> pa.Array | pa.ChunkedArray | None:
+def arrow_text(values: Any) -> pa.Array | pa.ChunkedArray | None:
     """``values`` as an Arrow large_string array, or None when they are not all text."""
     if isinstance(values, (set, frozenset, dict)):
         values = list(values)
@@ -69,8 +69,8 @@ def isin(values: pd.Series | Iterable[Any], candidates: Iterable[Any]) -> np.nda
     >>> isin(pd.Series([1, 2]), [2]).tolist()
     [False, True]
     """
-    left = _arrow_text(values)
-    right = _arrow_text(candidates) if left is not None else None
+    left = arrow_text(values)
+    right = arrow_text(candidates) if left is not None else None
     if left is None or right is None:
         series = values if isinstance(values, pd.Series) else pd.Series(list(values))
         if isinstance(candidates, (set, frozenset, dict)):
@@ -81,3 +81,31 @@ def isin(values: pd.Series | Iterable[Any], candidates: Iterable[Any]) -> np.nda
         right = right.combine_chunks()
     hit = pc.is_in(left, value_set=pc.unique(right), skip_nulls=True).fill_null(False)
     return np.array(hit, dtype=bool)
+
+
+def positions(values: pd.Series | Iterable[Any], keys: pd.Series | pd.Index) -> np.ndarray:
+    """Position of each value in ``keys`` (the first, if repeated); -1 when absent or missing.
+
+    The lookup behind a ``Series.map`` on a text index, without building a
+    pandas hash table of Python strings each time.
+
+    Examples
+    --------
+    >>> positions(pd.Series(["b", "x", None]), pd.Index(["a", "b"])).tolist()
+    [1, -1, -1]
+    """
+    left = arrow_text(values)
+    right = arrow_text(keys) if left is not None else None
+    if left is None or right is None:
+        wanted = pd.Index(values)
+        codes, unique = pd.factorize(pd.Index(keys))  # the first occurrence, as Arrow's
+        first = np.full(len(unique), -1, dtype=np.int64)
+        at = np.flatnonzero(codes >= 0)[::-1]
+        first[codes[at]] = at
+        found = pd.Index(unique).get_indexer(wanted)
+        found = np.where(found >= 0, first[np.maximum(found, 0)], -1)
+        return np.where(pd.isna(wanted), -1, found).astype(np.int64)
+    if isinstance(right, pa.ChunkedArray):
+        right = right.combine_chunks()
+    found = pc.index_in(left, value_set=right, skip_nulls=True).fill_null(-1)
+    return np.array(found.to_numpy(zero_copy_only=False), dtype=np.int64)

@@ -32,6 +32,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from landclear.arrays import arrow_text
 
 __all__ = [
     "CREDIT_CODE_ALPHABET",
@@ -62,7 +66,7 @@ _PLACEHOLDERS = ("无", "暂无", "空", "NULL", "NONE", "NAN", "N/A", "NA", "<N
 _UNIQUE_MIN_ROWS = 2_000
 #: Distinct values remembered per function (and arguments) across calls.
 _MEMO_MAX = 4_000_000
-_MEMO: dict[tuple[Any, ...], tuple[dict[str, int], pd.DataFrame]] = {}
+_MEMO: dict[tuple[Any, ...], tuple[pa.Array, pd.DataFrame]] = {}
 _MEMO_LOCK = threading.Lock()
 
 
@@ -82,24 +86,27 @@ def _memo_key(fn: Callable[..., Any], args: tuple, kwargs: dict) -> tuple[Any, .
 
 
 def _memoised(
-    fn: Callable[..., Any], strings: list[str], dtype: Any, key: tuple[Any, ...] | None
+    fn: Callable[..., Any], strings: pa.Array, dtype: Any, key: tuple[Any, ...] | None
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """``fn`` of distinct strings, reusing the results of earlier calls.
 
     The same names and codes pass through several stages (entities, each
     ledger, parcels); each distinct string is computed once per process.
+    Known strings are found with Arrow's hash lookup (no Python loop).
     Returns the table of results (one column per returned Series; attrs
     ``tuple`` and ``names``) and the row of each string in it.
     """
     with _MEMO_LOCK:
-        positions, table = _MEMO.get(key, (None, None)) if key is not None else (None, None)
-    if positions is None:
-        positions, table = {}, None
-    rows = np.fromiter((positions.get(u, -1) for u in strings), dtype=np.int64, count=len(strings))
+        keys, table = _MEMO.get(key, (None, None)) if key is not None else (None, None)
+    if keys is None:
+        rows = np.full(len(strings), -1, dtype=np.int64)
+    else:
+        found = pc.index_in(strings, value_set=keys).fill_null(-1)
+        rows = found.to_numpy(zero_copy_only=False).astype(np.int64)
     missing = rows < 0
     if missing.any():
-        new = [u for u, m in zip(strings, missing, strict=True) if m]
-        done = fn(pd.Series(new, dtype=dtype))
+        new = strings.filter(pa.array(missing))
+        done = fn(pd.Series(pd.array(new, dtype=dtype)))
         is_tuple = isinstance(done, tuple)
         parts = list(done) if is_tuple else [done]
         fresh = pd.concat([p.reset_index(drop=True) for p in parts], axis=1, ignore_index=True)
@@ -108,10 +115,9 @@ def _memoised(
         table.attrs.update({"tuple": is_tuple, "names": [p.name for p in parts]})
         rows[missing] = np.arange(start, start + len(new))
         if key is not None and len(table) <= _MEMO_MAX:
-            positions = dict(positions)
-            positions.update(zip(new, range(start, start + len(new)), strict=True))
+            keys = new if keys is None else pa.concat_arrays([keys, new])
             with _MEMO_LOCK:
-                _MEMO[key] = (positions, table)
+                _MEMO[key] = (keys, table)
     return table, rows
 
 
@@ -146,13 +152,18 @@ def on_uniques(
             if kind not in kinds:
                 return fn(values, *args, **kwargs)
             if remember and kind in ("string", "empty"):
-                # Pure text: distinct strings, remembered across calls; missing apart.
-                codes, uniques = pd.factorize(s, use_na_sentinel=True)
-                strings = np.asarray(uniques, dtype=object).tolist()
-                if not strings:
+                # Pure text: distinct strings (Arrow dictionary), remembered across calls.
+                text = arrow_text(s)
+                if isinstance(text, pa.ChunkedArray):
+                    text = text.combine_chunks()
+                encoded = pc.dictionary_encode(text)
+                strings = encoded.dictionary
+                if not len(strings):
                     return fn(values, *args, **kwargs)
+                codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+                dtype = s.dtype if isinstance(s.dtype, pd.StringDtype) else "string"
                 table, rows = _memoised(
-                    lambda u: fn(u, *args, **kwargs), strings, s.dtype, _memo_key(fn, args, kwargs)
+                    lambda u: fn(u, *args, **kwargs), strings, dtype, _memo_key(fn, args, kwargs)
                 )
                 is_tuple = bool(table.attrs.get("tuple"))
                 names = table.attrs.get("names") or [None] * table.shape[1]

@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
-from landclear.arrays import isin
+from landclear.arrays import isin, positions
 from landclear.ids import (
     CREDIT_CODE_MESSAGES,
     credit_code_status,
@@ -54,6 +54,7 @@ from landclear.schema import SOURCE_FILE, SOURCE_ROW
 
 __all__ = [
     "ENTITY_COLUMNS",
+    "EntityIndex",
     "METHODS",
     "REPORT_COLUMNS",
     "build_entities",
@@ -158,49 +159,91 @@ def build_entities(
     rows = pd.concat(
         [_side(enterprises, "name", True), _side(parcels, "owner_name", False)], ignore_index=True
     )
-    rows["order"] = np.arange(len(rows))
-    coded = rows["code_valid"].to_numpy()
-    has_name = rows["name_norm"].notna().to_numpy()
-    rows = rows[coded | has_name]
-    coded = rows["code_valid"].to_numpy()
+    # Rows are in preference order already: the enterprise ledger's first, then parcels'.
+    coded = rows["code_valid"].to_numpy(dtype=bool)
+    name_id, names_uniq = pd.factorize(rows["name_norm"])
+    keep = coded | (name_id >= 0)
+    rows, coded, name_id = rows[keep].reset_index(drop=True), coded[keep], name_id[keep]
+    code_id, codes_uniq = pd.factorize(rows["credit_code"])
+    n_codes = len(codes_uniq)
 
-    # A name-only row joins the coded enterprise known by the same name.
-    by_name = (
-        rows[coded & rows["name_norm"].notna().to_numpy()]
-        .sort_values(["in_ledger", "order"], ascending=[False, True])
-        .drop_duplicates("name_norm")
-        .set_index("name_norm")["credit_code"]
+    # A name-only row joins the coded enterprise first known by the same name.
+    coded_of_name = _first_per_group(
+        np.flatnonzero(coded & (name_id >= 0)), name_id, len(names_uniq)
     )
-    name_key = rows["name_norm"].map(by_name).astype("string")
-    eid = rows["credit_code"].where(coded, name_key.fillna("N:" + rows["name_norm"]))
-    rows = rows.assign(enterprise_id=eid.astype("string"))
+    group = np.where(coded, code_id, -1)
+    joins = ~coded & (coded_of_name[np.maximum(name_id, 0)] >= 0)
+    group[joins] = code_id[coded_of_name[name_id[joins]]]
+    alone = ~coded & ~joins
+    group[alone] = n_codes + name_id[alone]
+    # Groups renumbered in order of first appearance (the entities' order).
+    group, n = _renumber(group)
 
-    pref = rows.sort_values(["in_ledger", "order"], ascending=[False, True])
-    g = pref.groupby("enterprise_id", sort=False)
-    out = g[["name", "name_norm"]].first()
-    code_pref = rows.sort_values(
-        ["code_valid", "in_ledger", "order"], ascending=[False, False, True]
+    # The enterprise id: its valid code, else "N:" + its name.
+    lead_code = np.full(n, -1, dtype=np.int64)
+    lead_name = np.full(n, -1, dtype=np.int64)
+    coded_rows = np.flatnonzero(coded)
+    lead_code[group[coded_rows]] = code_id[coded_rows]
+    alone_rows = np.flatnonzero(alone)
+    lead_name[group[alone_rows]] = name_id[alone_rows]
+    ids = np.empty(n, dtype=object)
+    has_code = lead_code >= 0
+    ids[has_code] = np.asarray(codes_uniq, dtype=object)[lead_code[has_code]]
+    ids[~has_code] = "N:" + np.asarray(names_uniq, dtype=object)[lead_name[~has_code]]
+
+    def first_valid(values: pd.Series, among: np.ndarray | None = None) -> np.ndarray:
+        ok = values.notna().to_numpy().copy()
+        if among is not None:
+            ok &= among
+        return _first_per_group(np.flatnonzero(ok), group, n)
+
+    def take(column: str, at: np.ndarray) -> pd.Series:
+        values = rows[column].iloc[np.maximum(at, 0)].reset_index(drop=True)
+        return values.where(pd.Series(at >= 0))
+
+    # First non-missing value in preference order (as a groupby "first" gives);
+    # the credit code prefers a valid one.
+    code_at = first_valid(rows["credit_code"], coded)
+    code_at = np.where(code_at >= 0, code_at, first_valid(rows["credit_code"]))
+    out = pd.DataFrame(
+        {
+            "enterprise_id": pd.array(ids, dtype="string"),
+            "credit_code": take("credit_code", code_at).astype("string"),
+            "name": take("name", first_valid(rows["name"])).astype("string"),
+            "name_norm": take("name_norm", first_valid(rows["name_norm"])).astype("string"),
+            "code_valid": np.bincount(group, weights=coded, minlength=n) > 0,
+            "in_ledger": np.bincount(group, weights=rows["in_ledger"].to_numpy(bool), minlength=n)
+            > 0,
+        }
     )
-    out["credit_code"] = code_pref.groupby("enterprise_id", sort=False)["credit_code"].first()
-    out["code_valid"] = g["code_valid"].any()
-    out["in_ledger"] = g["in_ledger"].any()
-    variants = pref.dropna(subset=["name_norm"]).drop_duplicates(["enterprise_id", "name_norm"])
-    # Tuples of names per enterprise, built by one sort and split (groupby-agg(tuple) is slow).
-    codes, uniq = pd.factorize(variants["enterprise_id"])
-    order = np.argsort(codes, kind="stable")
-    names = variants["name_norm"].to_numpy(dtype=object)[order]
-    cuts = np.flatnonzero(np.diff(codes[order])) + 1
-    groups = [tuple(part) for part in np.split(names, cuts)] if len(names) else []
-    grouped = pd.Series(groups, index=pd.Index(uniq, dtype=out.index.dtype), dtype=object)
-    out["name_variants"] = grouped.reindex(out.index)
-    out["name_variants"] = out["name_variants"].map(lambda v: v if isinstance(v, tuple) else ())
-    first_seen = rows.groupby("enterprise_id")["order"].min()
-    out = out.loc[first_seen.sort_values().index].reset_index()
-    out = out.astype(
-        {"enterprise_id": "string", "credit_code": "string", "name": "string",
-         "name_norm": "string", "code_valid": bool, "in_ledger": bool}
-    )  # fmt: skip
-    return out[list(ENTITY_COLUMNS)].reset_index(drop=True)
+    # Every distinct normalised name per enterprise, in order of first appearance.
+    named = np.flatnonzero(name_id >= 0)
+    pair = group[named] * (len(names_uniq) + 1) + name_id[named]
+    _, first_pair = np.unique(pair, return_index=True)
+    at = named[np.sort(first_pair)]
+    by_group = at[np.argsort(group[at], kind="stable")]
+    texts = np.asarray(names_uniq, dtype=object)[name_id[by_group]]
+    cuts = np.searchsorted(group[by_group], np.arange(n + 1))
+    out["name_variants"] = pd.Series(
+        [tuple(texts[cuts[i] : cuts[i + 1]]) for i in range(n)], dtype=object
+    )
+    return out[list(ENTITY_COLUMNS)]
+
+
+def _first_per_group(positions: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:
+    """Smallest of ``positions`` in each of ``n`` groups (-1 for a group with none)."""
+    first = np.full(n, -1, dtype=np.int64)
+    first[group[positions[::-1]]] = positions[::-1]
+    return first
+
+
+def _renumber(group: np.ndarray) -> tuple[np.ndarray, int]:
+    """Group labels as 0..k-1 in order of first appearance, and k."""
+    _, first, inverse = np.unique(group, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return rank[inverse.ravel()], len(order)
 
 
 # --------------------------------------------------------------------------
@@ -245,12 +288,44 @@ class _Names:
 
     def __init__(self, var: pd.DataFrame) -> None:
         self.var = var
-        self.first = var.drop_duplicates("variant").set_index("variant")
+        self.first = var.drop_duplicates("variant").reset_index(drop=True)
         count = var["variant"].value_counts(sort=False)
         self.tied = count[count > 1]
 
     def subset(self, in_ledger: bool) -> _Names:
         return _Names(self.var[self.var["in_ledger"].to_numpy() == in_ledger])
+
+
+class EntityIndex:
+    """Lookups on a table of entities, built once and shared by every link.
+
+    Parameters
+    ----------
+    entities : DataFrame
+        From :func:`build_entities`.
+    variants : DataFrame, optional
+        :func:`entity_variants` of ``entities`` (computed when not given).
+
+    Examples
+    --------
+    >>> ent = build_entities(pd.DataFrame({"name": ["甲公司"]}), None)
+    >>> EntityIndex(ent).variants["variant"].tolist()
+    ['甲公司']
+    """
+
+    def __init__(self, entities: pd.DataFrame, variants: pd.DataFrame | None = None) -> None:
+        self.entities = entities
+        self.variants = _variants(entities) if variants is None else variants
+        self.names = _Names(self.variants)
+        coded = entities[entities["code_valid"].to_numpy(dtype=bool)]
+        self.coded = coded.drop_duplicates("credit_code").reset_index(drop=True)
+        self._subsets: dict[bool, _Names] = {}
+
+    def names_of(self, in_ledger: bool) -> _Names:
+        """Name variants of the ledger's enterprises (True) or of the others (False)."""
+        if in_ledger not in self._subsets:
+            self._subsets[in_ledger] = self.names.subset(in_ledger)
+        return self._subsets[in_ledger]
 
 
 class _State:
@@ -264,14 +339,15 @@ class _State:
         raw_code = _column(records, code_col).astype("string")
         raw_name = _column(records, name_col).astype("string")
         # Work on positions: a caller's index may repeat (concatenated files).
-        key = raw_code.fillna("\x00").to_numpy() + "\x1f" + raw_name.fillna("\x00").to_numpy()
-        self.rows, uniq = pd.factorize(key)
-        first = np.full(len(uniq), -1, dtype=np.int64)
-        first[self.rows[::-1]] = np.arange(len(self.rows))[::-1]
+        code_id, _ = pd.factorize(raw_code, use_na_sentinel=False)
+        name_id, _ = pd.factorize(raw_name, use_na_sentinel=False)
+        key = code_id.astype(np.int64) * (int(name_id.max(initial=0)) + 1) + name_id
+        self.rows, n_pairs = _renumber(key)
+        first = _first_per_group(np.arange(len(key)), self.rows, n_pairs)
         self.first_row = first
-        idx = pd.RangeIndex(len(uniq))
-        self.raw_name = pd.Series(raw_name.to_numpy()[first], index=idx).str.strip()
-        self.code = normalise_credit_code(pd.Series(raw_code.to_numpy()[first], index=idx))
+        idx = pd.RangeIndex(len(first))
+        self.raw_name = raw_name.iloc[first].set_axis(idx).str.strip()
+        self.code = normalise_credit_code(raw_code.iloc[first].set_axis(idx))
         self.status = credit_code_status(self.code)
         self.valid = (self.status == "valid").to_numpy(dtype=bool)
         self.name = normalise_name(self.raw_name)
@@ -316,23 +392,22 @@ def _best_similarity(left: pd.Series, right: pd.Series) -> np.ndarray:
     return out
 
 
-def _stage_code(
-    st: _State, entities: pd.DataFrame, var: pd.DataFrame, conflict_score: float
-) -> None:
-    ent = entities[entities["code_valid"].to_numpy(dtype=bool)].drop_duplicates("credit_code")
-    row_of_code = pd.Series(np.arange(len(ent)), index=ent["credit_code"].to_numpy())
-    hit = st.open() & st.valid
-    row = st.code[hit].map(row_of_code)
-    hit_idx = row.index[row.notna().to_numpy()]
+def _stage_code(st: _State, index: EntityIndex, conflict_score: float) -> None:
+    ent, var = index.coded, index.variants
+    hit = np.flatnonzero(st.open() & st.valid)
+    row = positions(st.code.iloc[hit], ent["credit_code"])
+    hit_idx = pd.Index(hit[row >= 0])
     if not len(hit_idx):
         return
-    row = row[hit_idx].to_numpy(dtype=np.int64)
-    eid = pd.Series(ent["enterprise_id"].to_numpy()[row], dtype="string")
+    row = row[row >= 0]
+    eid = ent["enterprise_id"].iloc[row].astype("string").reset_index(drop=True)
     # Score = how well the record's name agrees with any name the entity has:
     # 100 when it is one of them (mostly its main name), else the best similarity.
     names = st.name[hit_idx].reset_index(drop=True)
     main = (
-        pd.Series(ent["name_norm"].to_numpy()[row], dtype="string") if "name_norm" in ent else None
+        ent["name_norm"].iloc[row].astype("string").reset_index(drop=True)
+        if "name_norm" in ent
+        else None
     )
     exact = names.isna().to_numpy().copy()
     if main is not None:
@@ -372,17 +447,18 @@ def _stage_name(st: _State, names: _Names, keys: pd.Series, method: str) -> None
     if not todo.any() or names.var.empty:
         return
     first = names.first
-    found = keys[todo].map(first["enterprise_id"])
-    hit = found.notna()
-    if not hit.any():
+    at = np.flatnonzero(todo)
+    row = positions(keys.iloc[at], first["variant"])
+    hit_idx = pd.Index(at[row >= 0])
+    if not len(hit_idx):
         return
-    hit_idx = found.index[hit.to_numpy()]
+    row = row[row >= 0]
     mask = np.zeros(len(st.eid), dtype=bool)
     mask[hit_idx] = True
-    st.set(mask, found[hit_idx].astype("string").to_numpy(), method, 100.0)
+    st.set(mask, first["enterprise_id"].iloc[row].astype("string").to_numpy(), method, 100.0)
     k = keys[hit_idx]
-    ent_code = k.map(first["credit_code"])
-    ent_valid = k.map(first["code_valid"]).fillna(False).to_numpy(dtype=bool)
+    ent_code = first["credit_code"].iloc[row].set_axis(hit_idx)
+    ent_valid = first["code_valid"].iloc[row].to_numpy(dtype=bool)
     rec_valid = st.valid[mask]
     differ = rec_valid & ent_valid & _flag(st.code[hit_idx] != ent_code)
     st.add_note_at(
@@ -498,7 +574,7 @@ def link_to_entities(
     source: str = "",
     conflict_score: float = 60.0,
     branch: bool = True,
-    variants: pd.DataFrame | None = None,
+    variants: pd.DataFrame | EntityIndex | None = None,
 ) -> tuple[pd.Series, pd.DataFrame]:
     """Find the enterprise of every record (a ledger row or a parcel).
 
@@ -524,9 +600,10 @@ def link_to_entities(
         A code match whose name similarity is below this is ``code_conflict``.
     branch : bool, default True
         Try the parent's name for names with a branch suffix.
-    variants : DataFrame, optional
-        ``entity_variants(entities)``, when the caller links several ledgers
-        to the same entities (computed here otherwise).
+    variants : DataFrame or EntityIndex, optional
+        ``entity_variants(entities)`` or an :class:`EntityIndex` of
+        ``entities``, when the caller links several ledgers to the same
+        entities (computed here otherwise).
 
     Returns
     -------
@@ -552,9 +629,9 @@ def link_to_entities(
     """
     st = _State(records, code_col, name_col)
     if len(entities):
-        var = entity_variants(entities) if variants is None else variants
-        names = _Names(var)
-        _stage_code(st, entities, var, conflict_score)
+        index = _index(entities, variants)
+        names, var = index.names, index.variants
+        _stage_code(st, index, conflict_score)
         _stage_name(st, names, st.name, "name")
         if branch:
             parent = normalise_name(st.raw_name, drop_branch=True)
@@ -570,7 +647,7 @@ def link_parcels(
     min_score: float = 90.0,
     source: str = "parcels",
     conflict_score: float = 60.0,
-    variants: pd.DataFrame | None = None,
+    variants: pd.DataFrame | EntityIndex | None = None,
 ) -> tuple[pd.Series, pd.DataFrame]:
     """Link parcels (``credit_code``, ``owner_name``) to enterprises, ledger first.
 
@@ -595,18 +672,23 @@ def link_parcels(
     """
     st = _State(parcels, "credit_code", "owner_name")
     if len(entities):
-        var = entity_variants(entities) if variants is None else variants
-        names = _Names(var)
-        ledger_names = names.subset(True)
-        _stage_code(st, entities, var, conflict_score)
+        index = _index(entities, variants)
+        ledger_names = index.names_of(True)
+        _stage_code(st, index, conflict_score)
         _stage_name(st, ledger_names, st.name, "name")
         parent = normalise_name(st.raw_name, drop_branch=True)
         _stage_name(st, ledger_names, parent.where(parent != st.name), "branch")
         _stage_fuzzy(st, ledger_names.var, min_score)
         before = st.open()
-        _stage_name(st, names.subset(False), st.name, "name")
+        _stage_name(st, index.names_of(False), st.name, "name")
         st.add_note(before & ~st.open(), "企业台账中无此企业 / not in the enterprise ledger")
     return _finish(st, parcels, entities, source)
+
+
+def _index(entities: pd.DataFrame, variants: pd.DataFrame | EntityIndex | None) -> EntityIndex:
+    if isinstance(variants, EntityIndex):
+        return variants
+    return EntityIndex(entities, variants)
 
 
 def entity_variants(entities: pd.DataFrame) -> pd.DataFrame:

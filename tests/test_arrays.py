@@ -33,3 +33,18 @@ def test_numbers_and_mixed_fall_back_to_pandas():
     assert isin(pd.Series(["1", 1], dtype=object), ["1"]).tolist() == [True, False]
     assert isin(pd.Series(["a", "b"]), [1, "b"]).tolist() == [False, True]
     assert isin(pd.Series([], dtype="string"), []).tolist() == []
+
+
+@given(st.lists(TEXT, max_size=30), st.lists(TEXT, max_size=30))
+def test_positions_find_the_first_occurrence_like_a_map(values, keys):
+    from landclear.arrays import positions
+
+    s = pd.Series(values, dtype="string")
+    first = {}
+    for i, k in enumerate(keys):
+        if k is not None:
+            first.setdefault(k, i)
+    expected = [first.get(v, -1) if v is not None else -1 for v in values]
+    assert positions(s, pd.Series(keys, dtype="string")).tolist() == expected
+    assert positions(s, pd.Index(keys, dtype=object)).tolist() == expected
+    assert positions(pd.Series([1, 5]), pd.Index([5, 1, 1])).tolist() == [1, 0]
