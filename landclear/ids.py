@@ -50,6 +50,7 @@ __all__ = [
     "normalise_land_use",
     "normalise_name",
     "parcel_code_parts",
+    "warm_memo",
 ]
 
 # --------------------------------------------------------------------------
@@ -576,3 +577,23 @@ def is_industrial_land_use(
     """
     norm = normalise_land_use(codes)
     return pd.Series(_flag(norm.isin(list(industrial))), index=norm.index)
+
+
+def warm_memo(names: pd.Series | None = None, codes: pd.Series | None = None) -> None:
+    """Normalise names and credit codes ahead of matching, so matching finds them remembered.
+
+    The loader calls this on the parcel owners while the ledgers are still
+    being read in another process: the work moves off the critical path.
+    Names are taken as matching sees them (stripped text).
+
+    Examples
+    --------
+    >>> warm_memo(pd.Series(["甲公司 "] * 3000), pd.Series(["91110000600037341L"] * 3000))
+    """
+    if names is not None and len(names):
+        stripped = names.astype("string").str.strip()
+        normalise_name(stripped)
+        normalise_name(stripped, drop_branch=True)
+    if codes is not None and len(codes):
+        normalised = normalise_credit_code(codes)
+        credit_code_status(normalised)

@@ -22,7 +22,7 @@ import pandas as pd
 
 from landclear.errors import DataError
 from landclear.geo import area_mu, study_region
-from landclear.ids import normalise_credit_code, normalise_land_use
+from landclear.ids import normalise_credit_code, normalise_land_use, warm_memo
 from landclear.io.ledgers import read_ledger
 from landclear.io.parse import harmonise
 from landclear.io.vectors import read_vectors
@@ -269,6 +269,8 @@ def load_inputs(
             if "buildings" in project.inputs
             else None
         )
+        if job is not None:  # idle until the ledgers arrive: prepare the owners for matching
+            warm_memo(parcels.get("owner_name"), parcels.get("credit_code"))
         areas = None
         if measure_buildings and buildings is not None:
             from landclear.rules.intensity import building_areas

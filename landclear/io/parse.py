@@ -316,10 +316,13 @@ def parse_quantity(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     """
     index = values.index if isinstance(values, pd.Series) else None
     values = _as_series(values)
-    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
+    numeric = pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
         values.dtype
-    ):  # numbers already (GIS attribute tables): nothing to parse
-        number = values.astype("float64")
+    )
+    if not numeric and values.dtype == object:  # cells that are all numbers (or empty)
+        numeric = _SINGLE_KIND.get(pd.api.types.infer_dtype(values, skipna=True)) == "num"
+    if numeric:  # numbers already (GIS attribute tables, Excel number cells): nothing to parse
+        number = pd.to_numeric(values, errors="coerce").astype("float64")
         unit = pd.Series(pd.NA, index=values.index, dtype="string")
         bad = pd.Series(False, index=values.index)
         return (number, unit, bad) if index is None else _restore(index, number, unit, bad)
@@ -462,6 +465,8 @@ def to_text(values: pd.Series) -> pd.Series:
     """
     index = values.index if isinstance(values, pd.Series) else None
     values = _as_series(values)
+    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) == "string":
+        values = values.astype("string")
     if isinstance(values.dtype, pd.StringDtype):  # text already: no round trip through objects
         out = values.astype("string").str.normalize("NFKC")
         out = out.str.replace(_ZERO_WIDTH, "", regex=True).str.strip()
