@@ -13,6 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from landclear._memory import release
 from landclear.arrays import isin
 from landclear.ids import (
     credit_code_valid,
@@ -508,10 +509,13 @@ def analyse(inputs: Inputs, project: Project, *, progress: bool = False) -> Resu
     log = inputs.log
     as_of = project.as_of
     settings = load_settings(project.rules)
-    parcels = inputs.parcels.copy()
+    # A shallow copy: columns are added, never changed in place (copy-on-write),
+    # and a deep copy would clone a million geometries.
+    parcels = inputs.parcels.copy(deep=False)
     parcels = _assign_parks(parcels, inputs.parks, log)
 
     entities = _link_all(parcels, inputs, log, settings.match_min_score)
+    release()  # matching's many intermediate tables are gone
     ent_all = inputs.enterprises
     ent_latest = _latest_year(ent_all.dropna(subset=["enterprise_id"]), as_of)
 

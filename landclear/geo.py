@@ -437,13 +437,24 @@ def equal_area_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> pyproj.CRS:
     )
 
 
-def area_mu(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> pd.Series:
+def area_mu(
+    gdf: gpd.GeoDataFrame | gpd.GeoSeries,
+    *,
+    projected: tuple[np.ndarray, pyproj.CRS] | None = None,
+) -> pd.Series:
     """Ellipsoidal area of every geometry in mu (亩), as 三调 TBMJ.
 
     Reprojects to :func:`equal_area_crs` and takes the planar area there,
     which equals the GRS80 geodesic area (pyproj ``Geod``) to < 0.01 % for
     parcels anywhere in China. Points and lines give 0; null or empty
     geometries give NaN.
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame or GeoSeries
+        With a CRS.
+    projected : (geometries, CRS), optional
+        :func:`equal_area_geometries` of ``gdf`` when already computed.
 
     Returns
     -------
@@ -462,12 +473,28 @@ def area_mu(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> pd.Series:
     >>> round(float(area_mu(s).iloc[0]), 3)  # 15 mu less the GK scale error (~0.02 %)
     14.997
     """
-    geoms = _geoseries(gdf)
-    crs = equal_area_crs(gdf)
-    area_m2 = shapely.area(np.asarray(geoms.to_crs(crs).array))
-    missing = np.asarray(geoms.isna() | geoms.is_empty)
+    geoms, _ = projected if projected is not None else equal_area_geometries(gdf)
+    area_m2 = shapely.area(geoms)
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     area_m2 = np.where(missing, np.nan, area_m2)
-    return pd.Series(area_m2 / MU_M2, index=geoms.index, name="area_mu", dtype="float64")
+    index = _geoseries(gdf).index
+    return pd.Series(area_m2 / MU_M2, index=index, name="area_mu", dtype="float64")
+
+
+def equal_area_geometries(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> tuple[np.ndarray, pyproj.CRS]:
+    """The geometries in :func:`equal_area_crs` (a shapely array) and that CRS.
+
+    Computed once when both the areas and the building overlays need them.
+
+    Examples
+    --------
+    >>> s = gpd.GeoSeries.from_wkt(["POINT (106 38)"], crs=4490)
+    >>> geoms, crs = equal_area_geometries(s)
+    >>> shapely.get_coordinates(geoms)[0].round(3).tolist(), crs.is_projected
+    ([0.0, 0.0], True)
+    """
+    crs = equal_area_crs(gdf)
+    return np.asarray(_geoseries(gdf).to_crs(crs).array), crs
 
 
 def gk_zone_epsg(lon: float, with_zone_prefix: bool = False) -> int:

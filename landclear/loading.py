@@ -4,10 +4,11 @@ The loaders of :mod:`landclear.io` do the file work; this module calls them
 in order for each input named in the project and keeps one
 :class:`~landclear.quality.QualityLog`.
 
-Large ledgers (:data:`PARALLEL_MIN_BYTES` together) are read in a second
-process while this one reads the vector layers and measures the buildings on
-each parcel; the quality log is merged back in the order a one-process load
-would give, so the two ways give the same result.
+Large ledgers (:data:`PARALLEL_MIN_BYTES` together): the enterprise ledger is
+read in a second process while this one reads the other ledgers and the
+vector layers and measures the buildings on each parcel; the quality log is
+merged back in the order a one-process load would give, so the two ways give
+the same result.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from landclear._memory import release
 from landclear.errors import DataError
-from landclear.geo import area_mu, study_region
+from landclear.geo import area_mu, equal_area_geometries, study_region
 from landclear.ids import normalise_credit_code, normalise_land_use, warm_memo
 from landclear.io.ledgers import read_ledger
 from landclear.io.parse import harmonise
@@ -132,10 +134,12 @@ def _require_parcels(parcels: pd.DataFrame, spec: InputSpec, log: QualityLog) ->
     )
 
 
-def load_ledgers(project: Project, log: QualityLog) -> dict[str, pd.DataFrame]:
-    """Read, harmonise and validate the four ledgers of ``project`` (empty when not given)."""
+def load_ledgers(
+    project: Project, log: QualityLog, names: tuple[str, ...] = LEDGERS
+) -> dict[str, pd.DataFrame]:
+    """Read, harmonise and validate the ledgers ``names`` of ``project`` (empty when not given)."""
     frames: dict[str, pd.DataFrame] = {}
-    for name in LEDGERS:
+    for name in names:
         spec = project.inputs.get(name)
         if spec is None:
             frames[name] = _empty(name)
@@ -158,10 +162,14 @@ def load_ledgers(project: Project, log: QualityLog) -> dict[str, pd.DataFrame]:
     return frames
 
 
+#: The ledger read in the worker process: the large one (a row per enterprise and year).
+WORKER_LEDGERS = ("enterprises",)
+
+
 def _ledger_job(project: Project) -> tuple[dict[str, pd.DataFrame], QualityLog]:
-    """:func:`load_ledgers` in a worker process, with a log of its own."""
+    """:func:`load_ledgers` of :data:`WORKER_LEDGERS` in a worker process, with a log of its own."""
     log = QualityLog()
-    return load_ledgers(project, log), log
+    return load_ledgers(project, log, WORKER_LEDGERS), log
 
 
 def ledger_bytes(project: Project) -> int:
@@ -250,7 +258,8 @@ def load_inputs(
         )
         if "land_use" in parcels:
             parcels["land_use"] = normalise_land_use(parcels["land_use"])
-        parcels["area_mu"] = area_mu(parcels)
+        projected = equal_area_geometries(parcels)  # measured once: areas and buildings
+        parcels["area_mu"] = area_mu(parcels, projected=projected)
         # Listed at load time, so that `landclear validate` reports them too (issue 2 item 6).
         from landclear.rules.config import load_settings
 
@@ -258,7 +267,8 @@ def load_inputs(
         check_certified_area(parcels, settings.area_tolerance, log)
 
         at_warning = len(log.warnings)
-        frames = load_ledgers(project, log) if job is None else None
+        rest = LEDGERS if job is None else tuple(n for n in LEDGERS if n not in WORKER_LEDGERS)
+        frames = load_ledgers(project, log, rest)
         parks = (
             read_vector_input(project.inputs["parks"], project, log)
             if "parks" in project.inputs
@@ -276,10 +286,15 @@ def load_inputs(
             from landclear.rules.intensity import building_areas
 
             areas = building_areas(
-                parcels, buildings, dedupe=bool(settings.intensity.dedupe_buildings)
+                parcels,
+                buildings,
+                dedupe=bool(settings.intensity.dedupe_buildings),
+                projected=projected,
             )
+            release()  # the overlay's geometry copies are freed: give them back now
         if job is not None:
-            frames, part = job.result()
+            big, part = job.result()
+            frames = {name: {**frames, **big}[name] for name in LEDGERS}
             job = None
             _merge_ledger_log(log, part, at_warning)
     finally:

@@ -41,7 +41,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from landclear.errors import CRSError
-from landclear.geo import equal_area_crs
+from landclear.geo import equal_area_crs, equal_area_geometries
 from landclear.rules.efficiency import industry_division, merge_settings
 
 __all__ = [
@@ -146,9 +146,12 @@ def _overlaps(parcels: np.ndarray, shapes: np.ndarray) -> tuple[np.ndarray, np.n
     A shape wholly inside its parcel (nearly every building) shares its own
     area: only the shapes crossing a parcel edge need an intersection.
     """
-    pi, si = shapely.STRtree(shapes).query(parcels, predicate="intersects")
-    shapely.prepare(parcels)
-    inside = shapely.contains_properly(parcels[pi], shapes[si])
+    tree = shapely.STRtree(shapes)
+    pi, si = tree.query(parcels, predicate="intersects")
+    # The tree prepares one parcel at a time: no prepared copy of every parcel at once.
+    ci, cs = tree.query(parcels, predicate="contains_properly")
+    n = max(len(shapes), 1)
+    inside = np.isin(pi.astype(np.int64) * n + si, ci.astype(np.int64) * n + cs)
     area = shapely.area(shapes[si])
     cross = ~inside
     area[cross] = shapely.area(shapely.intersection(parcels[pi[cross]], shapes[si[cross]]))
@@ -176,8 +179,9 @@ def _from_buildings(
     """Footprint (m²) and floor area (m², NaN if unknown) per parcel position."""
     if buildings.crs is None:
         raise CRSError("建筑物图层没有坐标系 / buildings layer has no CRS")
-    b = buildings[~(buildings.geometry.isna() | buildings.geometry.is_empty)]
-    b = b.to_crs(ea)
+    wanted = [c for c in ("floors", "floor_area") if c in buildings.columns]
+    b = buildings[~(buildings.geometry.isna() | buildings.geometry.is_empty).to_numpy()]
+    b = gpd.GeoDataFrame(b[wanted], geometry=b.geometry.to_crs(ea))
     if dedupe and len(b):
         b = _drop_duplicates(b)
     n = len(parcel_geoms)
@@ -213,7 +217,11 @@ def _from_buildings(
 
 
 def building_areas(
-    parcels: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame | None = None, *, dedupe: bool = True
+    parcels: gpd.GeoDataFrame,
+    buildings: gpd.GeoDataFrame | None = None,
+    *,
+    dedupe: bool = True,
+    projected: tuple[np.ndarray, pyproj.CRS] | None = None,
 ) -> pd.DataFrame:
     """Equal-area parcel area, building footprint and floor area on each parcel (m²).
 
@@ -229,6 +237,9 @@ def building_areas(
         ``area_m2`` is measured and the other columns are NaN.
     dedupe : bool, default True
         Drop buildings drawn twice (``[rules.intensity] dedupe_buildings``).
+    projected : (geometries, CRS), optional
+        :func:`landclear.geo.equal_area_geometries` of ``parcels``, when the
+        caller has them already (the loader does, from measuring ``area_mu``).
 
     Returns
     -------
@@ -254,8 +265,8 @@ def building_areas(
     )
     if not len(parcels):
         return out
-    ea = equal_area_crs(parcels)
-    pgeoms = _valid(np.asarray(parcels.geometry.to_crs(ea).values))
+    pgeoms, ea = projected if projected is not None else equal_area_geometries(parcels)
+    pgeoms = _valid(pgeoms)
     out["area_m2"] = shapely.area(pgeoms)
     if buildings is not None:
         out["footprint_m2"], out["floor_area_m2"] = _from_buildings(pgeoms, buildings, ea, dedupe)
