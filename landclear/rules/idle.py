@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -152,6 +153,43 @@ def fmt_num(values: pd.Series, digits: int = 2) -> pd.Series:
 def fmt_years(values: pd.Series) -> pd.Series:
     """Elapsed years floored to 0.01, so 1.997 years never reads as "2.00"."""
     return fmt_num(np.floor(values.astype("float64") * 100 + 1e-9) / 100)
+
+
+def select_text(
+    facts: pd.DataFrame,
+    branches: list[tuple[Any, Callable[[pd.DataFrame], pd.Series | str]]],
+    default: str,
+) -> pd.Series:
+    """The reason text of each row: the first branch whose mask holds formats it.
+
+    Each branch formats only its own rows (vectorised within the branch), so a
+    rule over a million parcels builds its long texts only where they apply.
+
+    Parameters
+    ----------
+    facts : DataFrame
+        The values the texts are built from; branches get the rows they own.
+    branches : list of (mask, build)
+        ``mask`` a boolean array or Series aligned with ``facts``; ``build``
+        takes those rows of ``facts`` and returns their text (or one string).
+    default : str
+        The text of rows no branch takes.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"n": [1, 5]})
+    >>> select_text(f, [(f["n"] > 2, lambda r: "大 " + r["n"].astype(str))], "小").tolist()
+    ['小', '大 5']
+    """
+    out = np.full(len(facts), default, dtype=object)
+    todo = np.ones(len(facts), dtype=bool)
+    for mask, build in branches:
+        sel = todo & np.asarray(mask, dtype=bool)
+        if sel.any():
+            text = build(facts[sel])
+            out[sel] = text if isinstance(text, str) else np.asarray(text, dtype=object)
+        todo &= ~sel
+    return pd.Series(out, index=facts.index, dtype=str)
 
 
 def column(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -321,15 +359,7 @@ def idle_land(
         (~started, lambda f: _reason_not_yet(f, s)),
         (pd.Series(True, index=idx), lambda f: _reason_started(f, s)),
     ]
-    # Each branch formats only its own rows (vectorised within the branch).
-    reason = np.empty(len(idx), dtype=object)
-    todo = np.ones(len(idx), dtype=bool)
-    for mask, build in branches:
-        sel = todo & mask.to_numpy(dtype=bool)
-        if sel.any():
-            reason[sel] = build(facts[sel]).to_numpy(dtype=object)
-        todo &= ~sel
-    reason = pd.Series(reason, index=idx, dtype=str)
+    reason = select_text(facts, branches, "")
 
     if log is not None and (~evaluable).any():
         _warn_unevaluable(parcels, ~evaluable, reason, log)

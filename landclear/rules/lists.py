@@ -21,10 +21,12 @@ Example
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
-from landclear.arrays import isin
+from landclear.arrays import isin, positions
 from landclear.errors import DataError
 from landclear.rules.config import ListSettings, default_settings
 from landclear.rules.idle import (
@@ -37,6 +39,7 @@ from landclear.rules.idle import (
     fmt_num,
     fmt_years,
     numeric,
+    select_text,
     text,
     to_timestamp,
     years_between,
@@ -112,36 +115,49 @@ def stopped_enterprises(
     stopped_2y = (counted & _reached(since, s.stopped_years, t)).astype(bool)
     years = years_between(since, t).where(dated)
 
-    since_s, yrs_s = fmt_date(since), fmt_years(years)
-    due_s = fmt_date(add_years(since, s.stopped_years))
-    r_yes = (
-        f"停产{s.stopped_years}年以上({PLAN}): 状态 "
-        + status
-        + ", 自 "
-        + since_s
-        + " 停产 ("
-        + yrs_s
-        + "年)"
+    facts = pd.DataFrame({"status": status, "since": since, "years": years}, index=idx)
+    n = s.stopped_years
+
+    def stopped_since(f: pd.DataFrame) -> pd.Series:
+        return "自 " + fmt_date(f["since"]) + " 停产 (" + fmt_years(f["years"]) + "年)"
+
+    reason = select_text(
+        facts,
+        [
+            (
+                stopped_2y,
+                lambda f: f"停产{n}年以上({PLAN}): 状态 " + f["status"] + ", " + stopped_since(f),
+            ),
+            (
+                dated,
+                lambda f: (
+                    f"停产未满{n}年: "
+                    + stopped_since(f)
+                    + f", 满{n}年之日 "
+                    + fmt_date(add_years(f["since"], n))
+                ),
+            ),
+            (
+                counted & since.isna(),
+                lambda f: "状态为 " + f["status"] + " 但缺少停产时间, 无法判定",
+            ),
+            (counted, lambda f: "停产时间 " + fmt_date(f["since"]) + " 晚于基准日, 不计入"),
+            (
+                half & ~counted,
+                lambda f: (
+                    "状态 "
+                    + f["status"]
+                    + ", 半停产按设置不计入 (rules.lists.include_half_stopped)"
+                ),
+            ),
+        ],
+        "",
     )
-    r_short = (
-        f"停产未满{s.stopped_years}年: 自 "
-        + since_s
-        + " 停产 ("
-        + yrs_s
-        + f"年), 满{s.stopped_years}年之日 "
-        + due_s
-    )
-    r_nodate = "状态为 " + status + " 但缺少停产时间, 无法判定"
-    r_future = "停产时间 " + since_s + " 晚于基准日, 不计入"
-    r_half = "状态 " + status + ", 半停产按设置不计入 (rules.lists.include_half_stopped)"
-    r_no = "未停产: 状态 " + status.where(status != "", "(空)")
-    reason = np.select(
-        [stopped_2y, dated, counted & since.isna(), counted, half & ~counted],
-        [r_yes, r_short, r_nodate, r_future, r_half],
-        default=r_no,
-    )
+    no = reason.eq("").to_numpy()
+    if no.any():  # not stopped: one text per distinct status
+        reason[no] = "未停产: 状态 " + status[no].where(status[no] != "", "(空)")
     return pd.DataFrame(
-        {"stopped_2y": stopped_2y, "stopped_years": years, "stopped_reason": _series(reason, idx)},
+        {"stopped_2y": stopped_2y, "stopped_years": years, "stopped_reason": reason},
         index=idx,
     )
 
@@ -386,37 +402,54 @@ def mortgaged_idle(
         .agg("、".join)
     )
 
-    has = isin(pid, amount.index)
-    amt = pid.map(amount).astype("float64")
-    amt = amt.where(~pd.Series(~has, index=idx), 0.0)
-    who = pid.map(names).astype("string").fillna("").astype(str)
-    bank_flag = pid.map(flag).astype("boolean").fillna(False).to_numpy(dtype=bool)
+    def spread(table: pd.Series, fill: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Each parcel's value in a per-parcel table, ``fill`` where it has none."""
+        at = positions(pid, table.index)
+        out = np.full(len(idx), fill, dtype=object if isinstance(fill, str) else type(fill))
+        hit = at >= 0
+        out[hit] = table.to_numpy()[at[hit]]
+        return out, hit
+
+    amounts, has = spread(amount, 0.0)
+    amt = pd.Series(amounts, index=idx, dtype="float64")
+    who = pd.Series(spread(names, "")[0], index=idx, dtype=str)
+    bank_flag = spread(flag, False)[0].astype(bool)
     idle = _flag(parcels, "idle").to_numpy(dtype=bool)
     stopped = _flag(parcels, "stopped_2y").to_numpy(dtype=bool)
     result = has & (idle | stopped | bank_flag)
 
-    why = (
-        _series(np.where(idle, "土地闲置", ""), idx)
-        + _series(np.where(idle & (stopped | bank_flag), "、", ""), idx)
-        + _series(np.where(stopped, "企业长期停产", ""), idx)
-        + _series(np.where(stopped & bank_flag, "、", ""), idx)
-        + _series(np.where(bank_flag, "银行台账标记闲置", ""), idx)
+    facts = pd.DataFrame(
+        {"who": who, "amt": amt, "idle": idle, "stopped": stopped, "bank": bank_flag}, index=idx
     )
-    head = "抵押给金融机构(" + who.where(who != "", "未填抵押权人") + ") " + fmt_num(amt) + "万元"
-    reason = np.select(
-        [result, has],
+
+    def head(f: pd.DataFrame) -> pd.Series:
+        who = f["who"].where(f["who"] != "", "未填抵押权人")
+        return "抵押给金融机构(" + who + ") " + fmt_num(f["amt"]) + "万元"
+
+    def why(f: pd.DataFrame) -> pd.Series:
+        i, st, bk = (f[c].to_numpy() for c in ("idle", "stopped", "bank"))
+        return (
+            _series(np.where(i, "土地闲置", ""), f.index)
+            + _series(np.where(i & (st | bk), "、", ""), f.index)
+            + _series(np.where(st, "企业长期停产", ""), f.index)
+            + _series(np.where(st & bk, "、", ""), f.index)
+            + _series(np.where(bk, "银行台账标记闲置", ""), f.index)
+        )
+
+    reason = select_text(
+        facts,
         [
-            "闲置土地抵押(" + PLAN + "): " + head + ", 且" + why,
-            head + ", 但地块未闲置、企业未长期停产、银行未标记闲置",
+            (result, lambda f: "闲置土地抵押(" + PLAN + "): " + head(f) + ", 且" + why(f)),
+            (has, lambda f: head(f) + ", 但地块未闲置、企业未长期停产、银行未标记闲置"),
         ],
-        default="无有效的金融机构抵押",
+        "无有效的金融机构抵押",
     )
     return pd.DataFrame(
         {
             "mortgaged_idle": pd.Series(result, index=idx, dtype=bool),
             "mortgage_amount": amt,
             "mortgagees": who,
-            "mortgage_reason": _series(reason, idx),
+            "mortgage_reason": reason,
         },
         index=idx,
     )
