@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sample_copy import sample_project
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,16 +60,8 @@ def test_evidence_thresholds_from_the_project_file(tmp_path, planted):
     (type B) idle parcels are flagged too, still no built parcel."""
     from landclear.analysis import run
 
-    proj = tmp_path / "proj"
-    proj.mkdir()
-    for item in (ROOT / "shapefiles").iterdir():
-        if item.name != "project.toml":
-            (proj / item.name).symlink_to(item)
-    text = (ROOT / "shapefiles" / "project.toml").read_text("utf-8")
-    text = text.split("# What-if scenarios")[0]  # scenarios are not needed here
-    text += "\n[rules.evidence]\nbuilt_up_max = 0.3\n"
-    (proj / "project.toml").write_text(text, "utf-8")
-    p = run(proj / "project.toml").parcels
+    path = sample_project(tmp_path, append="\n[rules.evidence]\nbuilt_up_max = 0.3\n")
+    p = run(path).parcels
     granted = p.set_index("parcel_id")["grant_date"]
     old = _granted_years_ago(planted, granted)
     started = {pid for pid, v in planted["idle"].items() if v["type"] == "B" and old[pid]}

@@ -17,6 +17,7 @@ import rasterio
 import shapely
 from PIL import Image
 from rasterio.transform import from_origin
+from sample_copy import sample_project
 
 from landclear.errors import CRSError
 from landclear.raster import raster_evidence, raster_overlay_png, rasterize_column, zonal_stats
@@ -736,22 +737,12 @@ def test_overlay_png_band_by_name_and_extra_nodata(tmp_path: Path) -> None:
         raster_overlay_png(path, band="NIR")
 
 
-SAMPLE = Path(__file__).resolve().parents[1] / "shapefiles"
-
-
 def raster_table_project(tmp_path: Path) -> Path:
     """The sample project with ``built_up = { path = "built_up.tif", band = 1 }``."""
-    proj = tmp_path / "proj"
-    proj.mkdir()
-    for item in SAMPLE.iterdir():
-        if item.name != "project.toml":
-            (proj / item.name).symlink_to(item)
-    text = (SAMPLE / "project.toml").read_text("utf-8").split("# What-if scenarios")[0]
-    plain = 'built_up = "built_up.tif"'
-    assert plain in text
-    text = text.replace(plain, 'built_up = { path = "built_up.tif", band = 1 }')
-    (proj / "project.toml").write_text(text, "utf-8")
-    return proj / "project.toml"
+    return sample_project(
+        tmp_path,
+        replace={'built_up = "built_up.tif"': 'built_up = { path = "built_up.tif", band = 1 }'},
+    )
 
 
 def test_project_raster_table_end_to_end(tmp_path: Path, sample_result) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from engine_compare import ROOT, SAMPLE_PROJECT, assert_same_result
+from sample_copy import sample_project
 
 from landclear.analysis import run
 from landclear.engines.dask import default_npartitions, run_dask
@@ -81,18 +82,11 @@ def test_raster_table_entry_on_the_cluster(cluster, sample_result, tmp_path):
     from landclear.loading import load_inputs
     from landclear.project import load_project
 
-    proj = tmp_path / "proj"
-    proj.mkdir()
-    for item in (ROOT / "shapefiles").iterdir():
-        if item.name != "project.toml":
-            (proj / item.name).symlink_to(item)
-    text = (ROOT / "shapefiles" / "project.toml").read_text("utf-8")
-    text = text.split("# What-if scenarios")[0]
-    text = text.replace(
-        'built_up = "built_up.tif"', 'built_up = { path = "built_up.tif", band = 1 }'
+    path = sample_project(
+        tmp_path,
+        replace={'built_up = "built_up.tif"': 'built_up = { path = "built_up.tif", band = 1 }'},
     )
-    (proj / "project.toml").write_text(text, "utf-8")
-    project = load_project(proj / "project.toml")
+    project = load_project(path)
     assert isinstance(project.rasters["built_up"], dict)
     with Client(cluster) as client:
         result = analyse_dask(load_inputs(project), project, client, npartitions=3)
