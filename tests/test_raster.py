@@ -70,8 +70,8 @@ def _shapely_weighted(
             vals = np.ma.masked_where(np.ma.getdata(vals) == nodata, vals)
         t = ds.transform
         rows, cols = np.indices(vals.shape)
-        x0, y0 = t * (cols.ravel(), rows.ravel())
-        x1, y1 = t * (cols.ravel() + 1, rows.ravel() + 1)
+        x0, y0 = t @ (cols.ravel(), rows.ravel())
+        x1, y1 = t @ (cols.ravel() + 1, rows.ravel() + 1)
         cells = shapely.box(
             np.minimum(x0, x1), np.minimum(y0, y1), np.maximum(x0, x1), np.maximum(y0, y1)
         )
