@@ -16,6 +16,7 @@ import pandas as pd
 from landclear._memory import release
 from landclear.arrays import isin
 from landclear.ids import (
+    clear_memo,
     credit_code_valid,
     is_industrial_land_use,
     normalise_credit_code,
@@ -86,7 +87,11 @@ def run(
         project.as_of = parse_date(as_of, "as_of")
     log = QualityLog()
     inputs = load_inputs(project, log, measure_buildings=True)
-    return analyse(inputs, project, progress=progress)
+    try:
+        return analyse(inputs, project, progress=progress)
+    finally:
+        # The run's names and codes are linked: a long Jupyter session keeps no memo.
+        clear_memo()
 
 
 def _assign_parks(
