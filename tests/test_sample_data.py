@@ -633,3 +633,29 @@ def test_generator_is_deterministic(tmp_path):
                 hashlib.sha256(p.read_bytes()).hexdigest()
                 == hashlib.sha256(mine.read_bytes()).hexdigest()
             ), p.name
+
+
+def test_plot_ratio_and_intensity_verdicts_match_an_independent_overlay(sample_result):
+    """容积率 = Σ 建筑面积 of the buildings on a parcel / its ellipsoidal area (DOMAIN §5.6).
+
+    The sample's plants are mostly one or two storeys: most parcels are below the
+    2008 table's minimum (0.6–1.0 by industry), which the rule must report, no more
+    and no fewer than this overlay finds.
+    """
+    from landclear.rules.intensity import MIN_PLOT_RATIO
+
+    p = sample_result.parcels.set_index("parcel_id")
+    b = gpd.read_file(ROOT / "buildings.gpkg").to_crs(4544)
+    ok = p[p["intensity_source"] == "buildings"]
+    parcels = gpd.GeoDataFrame(ok[["area_mu"]], geometry=ok.geometry.values, crs=p.crs).to_crs(4544)
+    j = gpd.sjoin(b, parcels, predicate="within", how="inner")
+    floor = j.groupby("parcel_id")["建筑面积"].sum()
+    ratio = floor / (p.loc[floor.index, "area_mu"] * MU_M2)
+    assert np.allclose(p.loc[floor.index, "plot_ratio"], ratio, rtol=1e-3)
+    division = p.loc[floor.index, "industry_code"].astype("string").str.extract(r"(\d{2})")[0]
+    minimum = division.map(MIN_PLOT_RATIO)
+    judged = minimum.notna()
+    low = ratio[judged] < minimum[judged] - 1e-9
+    got = p.loc[low.index, "intensity_reason"].str.contains("容积率 [0-9.]+ < ", regex=True)
+    assert (got == low).all()
+    assert 0 < low.sum() < len(low)
