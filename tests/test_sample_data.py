@@ -369,13 +369,12 @@ def test_credit_codes_on_parcels(parcels, planted):
     spec.loader.exec_module(mod)
     assert mod.uscc_check_char("91110000600037341") == "L"
     assert mod.uscc_check_char("91340600MA2PBM9HX") == "D"
-    vectors = Path("/work/shared/reference-data/uscc/uscc_vectors.csv")
-    if vectors.exists():
-        ref = pd.read_csv(vectors, dtype=str)
-        ok = ref[ref["recomputed_gb32100_checkdigit_ok"].str.lower() == "true"]["code"].str.strip()
-        ok = ok[ok.str.fullmatch(f"[{ALPHABET}]{{18}}")]
-        assert len(ok) > 100
-        assert all(mod.uscc_check_char(c[:17]) == c[17] for c in ok)
+    vectors = ROOT.parent / "tests" / "data" / "uscc" / "uscc_vectors.csv"
+    ref = pd.read_csv(vectors, dtype=str)
+    ok = ref[ref["recomputed_gb32100_checkdigit_ok"].str.lower() == "true"]["code"].str.strip()
+    ok = ok[ok.str.fullmatch(f"[{ALPHABET}]{{18}}")]
+    assert len(ok) > 100
+    assert all(mod.uscc_check_char(c[:17]) == c[17] for c in ok)
 
 
 # --------------------------------------------------------------------------- ledgers

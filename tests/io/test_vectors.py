@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import importlib.util
+import json
 import math
 import zipfile
 from pathlib import Path
@@ -47,7 +48,6 @@ parcel_frame, parcel_origins, write_shapefile = (
 DATA = Path(__file__).resolve().parents[1] / "data" / "shapefile_encoding"
 MAPSHAPER = DATA / "mapshaper_dbf_fixtures"
 GARY = DATA / "amap_shp_garybikini" / "石嘴山市_districts.shp"
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "reference-data"
 UTF8_CREDIT = {"credit_code": "统一社"}  # what GDAL leaves of 统一社会信 in a UTF-8 .dbf
 
 
@@ -269,13 +269,26 @@ def test_windows_zip_with_gbk_member_names(parcel_files, tmp_path):
     pd.testing.assert_frame_equal(_values(gdf), _expected_values())
 
 
-def test_real_bare_feature_array_datav():
-    path = SHARED / "boundaries" / "datav_geoatlas_tnnevol_gmap" / "640200.json"
+def test_real_bare_feature_array_datav(tmp_path):
+    # DataV GeoAtlas mirrors ship a bare JSON array of Features (no FeatureCollection).
+    # The shared DataV copy has no stated licence, so the same quirk is built here from
+    # the real district outlines of the MIT-licensed AMap shapefile (tests/data).
+    shp = GARY
+    districts = pyogrio.read_dataframe(shp, encoding="utf-8", columns=["name", "adcode"])
+    collection = json.loads(districts.set_crs(4490).to_json(drop_id=True))
+    path = tmp_path / "640200.json"
+    path.write_text(json.dumps(collection["features"], ensure_ascii=False), "utf-8")
     log = QualityLog()
     gdf = read_vectors(path, input_name="parks", columns={"park": "name"}, crs="GCJ-02", log=log)
-    assert gdf["park"].tolist() == ["大武口区", "惠农区", "平罗县"]
+    assert gdf["park"].tolist() == ["惠农区", "平罗县", "大武口区"]
     assert "裸要素数组" in log.inputs["parks"].encoding
     assert log.inputs["parks"].crs == "GCJ-02 (option)"
+    # GCJ-02 in, CGCS2000 out: the outlines move back by the DOMAIN §3 offset (~400 m west).
+    shift = (
+        gdf.to_crs(4544).centroid.x.to_numpy()
+        - districts.set_crs(4490).to_crs(4544).centroid.x.to_numpy()
+    )
+    assert ((shift > -700) & (shift < -300)).all()
 
 
 def test_several_layers_warn_and_layer_option(tmp_path):
