@@ -19,9 +19,23 @@ def _big(pool: list[object], n: int = 6000) -> pd.Series:
 
 
 def test_dates_on_uniques_equal_elementwise():
-    pool = ["2021-06-30", "2021/6/30", "2021年6月", "20210630", "  2019.3.5 ", "2021-02-30",
-            "-", "", None, 44377, 44377.0, dt.datetime(2020, 1, 2, 13, 5), dt.date(2018, 5, 1),
-            "abc", True]
+    pool = [
+        "2021-06-30",
+        "2021/6/30",
+        "2021年6月",
+        "20210630",
+        "  2019.3.5 ",
+        "2021-02-30",
+        "-",
+        "",
+        None,
+        44377,
+        44377.0,
+        dt.datetime(2020, 1, 2, 13, 5),
+        dt.date(2018, 5, 1),
+        "abc",
+        True,
+    ]
     s = _big(pool)
     fast = parse_dates(s)
     slow = parse_dates.__wrapped__(s)
