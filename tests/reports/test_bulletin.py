@@ -71,14 +71,19 @@ def test_tables_match_independent_counts(result, planted):
     assert lists["停产两年以上工业企业清单"] == str(int(result.enterprises["stopped_2y"].sum()))
 
 
-def test_changes_since_previous_snapshot(result, tmp_path):
-    """A snapshot where one enterprise's only completion was still under way → newly cleared."""
+def _one_completion_still_under_way(result):
+    """The run as an earlier report saw it: one enterprise's only completed disposal under way."""
     table = compute_progress(result).disposals
     done = table[table["done"]]
     once = done.groupby("ent_key").filter(lambda g: len(g) == 1).iloc[0]
     before = result.disposals.copy()
     before.loc[before["source_row"] == once["source_row"], "status"] = "推进中"
-    earlier = dataclasses.replace(result, disposals=before, extras={})
+    return dataclasses.replace(result, disposals=before, extras={}), once
+
+
+def test_changes_since_previous_snapshot(result, tmp_path):
+    """A snapshot where one enterprise's only completion was still under way → newly cleared."""
+    earlier, once = _one_completion_still_under_way(result)
     store = tmp_path / "h.sqlite"
     snapshot(earlier, store=store, label="2023H2")
     html = write_bulletin(result, tmp_path / "out", store=store, pdf=False)["html"].read_text(
@@ -164,13 +169,9 @@ def test_cli_snapshot_changes_bulletin(tmp_path):
 
 def test_compares_with_the_previous_report_not_this_periods_snapshot(result, tmp_path):
     """Half-year routine: snapshot H2, …, snapshot H1, bulletin: changes are since H2."""
-    table = compute_progress(result).disposals
-    done = table[table["done"]]
-    once = done.groupby("ent_key").filter(lambda g: len(g) == 1).iloc[0]
-    before = result.disposals.copy()
-    before.loc[before["source_row"] == once["source_row"], "status"] = "推进中"
+    earlier, _ = _one_completion_still_under_way(result)
     store = tmp_path / "h.sqlite"
-    snapshot(dataclasses.replace(result, disposals=before, extras={}), store=store, label="2023H2")
+    snapshot(earlier, store=store, label="2023H2")
     snapshot(result, store=store, label="2024H1")  # this period, taken before the bulletin
     ctx = bulletin_context(result, store=store)
     assert "快照 1(2023H2)" in ctx["changes_intro"]
