@@ -16,16 +16,15 @@ from __future__ import annotations
 import os
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
 from landclear._memory import release
-from landclear.errors import DataError
+from landclear.errors import DataError, InputFileError
 from landclear.geo import area_mu, equal_area_geometries, study_region
 from landclear.ids import normalise_credit_code, normalise_land_use, warm_memo
-from landclear.io.ledgers import read_ledger
+from landclear.io.ledgers import read_ledger, resolve_sources
 from landclear.io.parse import harmonise
 from landclear.io.vectors import read_vectors
 from landclear.project import InputSpec, Project
@@ -173,18 +172,17 @@ def _ledger_job(project: Project) -> tuple[dict[str, pd.DataFrame], QualityLog]:
 
 
 def ledger_bytes(project: Project) -> int:
-    """Total size of the project's ledger files (globs resolved; missing files count 0)."""
+    """Total size of the project's ledger files (0 for an input that would not load)."""
     total = 0
     for name in LEDGERS:
         spec = project.inputs.get(name)
         if spec is None or spec.is_database:
             continue
-        for src in spec.sources:
-            path = Path(src) if Path(src).is_absolute() else Path(project.base_dir) / src
-            for hit in (
-                path.parent.glob(path.name) if any(c in path.name for c in "*?[") else [path]
-            ):
-                total += hit.stat().st_size if hit.is_file() else 0
+        try:
+            files = resolve_sources(spec.sources, project.base_dir)
+        except InputFileError:  # reported by the load itself, in this process
+            continue
+        total += sum(f.stat().st_size for f in files)
     return total
 
 

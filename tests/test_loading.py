@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 import shutil
 
@@ -62,3 +63,22 @@ def test_a_script_without_a_main_guard_runs_once(sample_dir, tmp_path):
     )
     lines = out.stdout.split()
     assert lines.count("start") == 1 and int(lines[-1]) > 0
+
+
+def test_worker_is_used_for_large_ledgers_only(sample_dir, monkeypatch):
+    from landclear import loading
+
+    project = load_project(sample_dir / "project.toml")
+    files = sorted((sample_dir / "ledgers").glob("*.xlsx"))  # the four ledgers
+    assert len(files) == 4
+    assert loading.ledger_bytes(project) == sum(f.stat().st_size for f in files)
+    monkeypatch.delenv("LANDCLEAR_PARALLEL", raising=False)
+    assert not loading._use_worker(project, None)  # the sample is far below 20 MB
+    monkeypatch.setattr(loading, "PARALLEL_MIN_BYTES", 1)
+    assert loading._use_worker(project, None) == ((os.cpu_count() or 1) > 1)
+    monkeypatch.setenv("LANDCLEAR_PARALLEL", "0")
+    assert not loading._use_worker(project, None)
+    assert loading._use_worker(project, True)
+    project.inputs["tax_arrears"].sources = ["ledgers/missing.xlsx"]
+    tax = (sample_dir / "ledgers" / "tax.xlsx").stat().st_size
+    assert loading.ledger_bytes(project) == sum(f.stat().st_size for f in files) - tax

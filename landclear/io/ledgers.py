@@ -38,7 +38,7 @@ from landclear.io.parse import harmonise
 from landclear.quality import QualityLog
 from landclear.schema import FIELDS, MONEY, REQUIRED, REQUIRED_ANY, SOURCE_FILE, SOURCE_ROW
 
-__all__ = ["HEADER_SCAN_ROWS", "read_ledger"]
+__all__ = ["HEADER_SCAN_ROWS", "read_ledger", "resolve_sources"]
 
 #: How many rows from the top are searched for the header row.
 HEADER_SCAN_ROWS = 20
@@ -91,7 +91,7 @@ def _cell_text(value: Any) -> str:
     return unicodedata.normalize("NFKC", str(value)).strip()
 
 
-def _resolve(sources: Any, base_dir: str | Path | None) -> list[Path]:
+def resolve_sources(sources: Any, base_dir: str | Path | None) -> list[Path]:
     """Expand paths and globs (relative to ``base_dir``) into existing files."""
     if isinstance(sources, (str, Path)):
         sources = [sources]
@@ -747,7 +747,7 @@ def read_ledger(
         )
     log = log if log is not None else QualityLog()
     frames = []
-    for path in _resolve(sources, base_dir):
+    for path in resolve_sources(sources, base_dir):
         suffix = path.suffix.lower()
         if suffix in _EXCEL:
             scan = _formula_scan(path)
