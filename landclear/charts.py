@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from landclear.fonts import literal
+
 __all__ = ["ChartFigure", "burnup_figure", "park_bars_figure", "progress_charts", "progress_figure"]
 
 TEXT = {
@@ -171,7 +173,7 @@ def progress_figure(progress: Any) -> Figure:
     for ax, kind in zip(axes, ("enterprises", "mu"), strict=True):
         _draw_burnup(ax, progress, kind)
         _date_axis(ax)
-    city = progress.city or ""
+    city = literal(progress.city or "")
     fig.suptitle(
         _t("burnup_title", progress.language, city=city, as_of=progress.as_of.isoformat()),
         fontsize=13,
@@ -235,7 +237,7 @@ def park_bars_figure(progress: Any) -> Figure:
                     lw=1.6,
                     label=_t("year_target", lang, y=year) if j == 0 else None,
                 )
-        ax.set_xticks(xs, [_short(p) for p in parks], fontsize=8)
+        ax.set_xticks(xs, [literal(_short(p)) for p in parks], fontsize=8)
         ax.set_title(_t(measure, lang), fontsize=10)
         ax.grid(axis="y", alpha=0.3)
     handles, labels = axes[0].get_legend_handles_labels()

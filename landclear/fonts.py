@@ -60,6 +60,21 @@ def cjk_font_path() -> Path:
     )
 
 
+def literal(text: object) -> str:
+    r"""Ledger text as matplotlib should draw it: as written, no mathtext.
+
+    A park or city name with two "$" would otherwise be parsed as a formula
+    (and raise on bad syntax). Escaping the dollar signs keeps the user's own
+    figures' mathtext setting untouched.
+
+    Examples
+    --------
+    >>> print(literal("一区$2$期"))
+    一区\$2\$期
+    """
+    return str(text).replace("$", "\\$")
+
+
 @cache
 def use_cjk_font() -> str:
     """Register the CJK font with matplotlib and make it the default; return its family."""

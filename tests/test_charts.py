@@ -133,3 +133,22 @@ def test_figures_show_inline_in_a_real_jupyter_kernel(progress, tmp_path):
         assert png and len(png) > 10_000  # base64 of a real drawing
         streams = "".join(o.get("text", "") for o in cell.outputs if o["output_type"] == "stream")
         assert "Glyph" not in streams and "missing" not in streams
+
+
+def test_dollar_signs_in_park_and_city_names_are_drawn_as_written(progress, tmp_path):
+    """Names are data: "$…$" must not become mathtext (nor raise on bad syntax)."""
+    import dataclasses
+
+    years = progress.park_years.copy()
+    old = years["park"].iloc[0]
+    years.loc[years["park"] == old, "park"] = "一区$a_$二期$x^2$"
+    odd = dataclasses.replace(progress, park_years=years, city="石嘴山$市")
+    written = progress_charts(odd, tmp_path)
+    assert written["park_indicators_png"].stat().st_size > 20_000
+    fig = park_bars_figure(odd)
+    fig.canvas.draw()  # mathtext would raise here on "$a_$"
+    ticks = {t.get_text() for ax in fig.axes for t in ax.get_xticklabels()}
+    assert r"一区\$a_\$二期\$x^2\$" in ticks  # escaped: drawn literally
+    fig = progress_figure(odd)
+    fig.canvas.draw()
+    assert "石嘴山$市" in fig.texts[0].get_text().replace("\\$", "$")
