@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.api.types import infer_dtype
 
-__all__ = ["arrow_text", "isin", "positions"]
+__all__ = ["arrow_text", "first_per_group", "group_ids", "isin", "positions"]
 
 
 def arrow_text(values: Any) -> pa.Array | pa.ChunkedArray | None:
@@ -99,9 +99,7 @@ def positions(values: pd.Series | Iterable[Any], keys: pd.Series | pd.Index) -> 
     if left is None or right is None:
         wanted = pd.Index(values)
         codes, unique = pd.factorize(pd.Index(keys))  # the first occurrence, as Arrow's
-        first = np.full(len(unique), -1, dtype=np.int64)
-        at = np.flatnonzero(codes >= 0)[::-1]
-        first[codes[at]] = at
+        first = first_per_group(np.flatnonzero(codes >= 0), codes, len(unique))
         found = pd.Index(unique).get_indexer(wanted)
         found = np.where(found >= 0, first[np.maximum(found, 0)], -1)
         return np.where(pd.isna(wanted), -1, found).astype(np.int64)
@@ -109,3 +107,41 @@ def positions(values: pd.Series | Iterable[Any], keys: pd.Series | pd.Index) -> 
         right = right.combine_chunks()
     found = pc.index_in(left, value_set=right, skip_nulls=True).fill_null(-1)
     return np.array(found.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def group_ids(*columns: pd.Series | np.ndarray) -> tuple[np.ndarray, int]:
+    """One integer per distinct combination of values (missing is a value), and their count.
+
+    Groups are numbered in order of first appearance; the work is in numpy
+    (``pandas.factorize`` of each column, combined), not in a pandas groupby.
+
+    Examples
+    --------
+    >>> ids, n = group_ids(pd.Series(["a", "b", "a", None]), np.array([1, 1, 1, 2]))
+    >>> ids.tolist(), n
+    ([0, 1, 0, 2], 3)
+    """
+    n_rows = len(columns[0]) if columns else 0
+    gid = np.zeros(n_rows, dtype=np.int64)
+    n = 1 if n_rows else 0
+    for col in columns:
+        codes, uniques = pd.factorize(col, use_na_sentinel=False)
+        codes, uniq = pd.factorize(gid * (len(uniques) + 1) + codes)
+        gid, n = codes.astype(np.int64), len(uniq)
+    return gid, n
+
+
+def first_per_group(positions: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:
+    """The smallest of ``positions`` in each of ``n`` groups (``group[positions]``); -1 if none.
+
+    Examples
+    --------
+    >>> first_per_group(np.array([4, 1, 3]), np.array([0, 1, 1, 0, 1]), 3).tolist()
+    [3, 1, -1]
+    """
+    positions = np.sort(np.asarray(positions, dtype=np.int64))
+    out = np.full(n, -1, dtype=np.int64)
+    if len(positions):
+        groups, at = np.unique(group[positions], return_index=True)  # first occurrence
+        out[groups] = positions[at]
+    return out

@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
-from landclear.arrays import isin, positions
+from landclear.arrays import first_per_group, group_ids, isin, positions
 from landclear.ids import (
     CREDIT_CODE_MESSAGES,
     credit_code_status,
@@ -168,7 +168,7 @@ def build_entities(
     n_codes = len(codes_uniq)
 
     # A name-only row joins the coded enterprise first known by the same name.
-    coded_of_name = _first_per_group(
+    coded_of_name = first_per_group(
         np.flatnonzero(coded & (name_id >= 0)), name_id, len(names_uniq)
     )
     group = np.where(coded, code_id, -1)
@@ -177,7 +177,7 @@ def build_entities(
     alone = ~coded & ~joins
     group[alone] = n_codes + name_id[alone]
     # Groups renumbered in order of first appearance (the entities' order).
-    group, n = _renumber(group)
+    group, n = group_ids(group)
 
     # The enterprise id: its valid code, else "N:" + its name.
     lead_code = np.full(n, -1, dtype=np.int64)
@@ -195,7 +195,7 @@ def build_entities(
         ok = values.notna().to_numpy().copy()
         if among is not None:
             ok &= among
-        return _first_per_group(np.flatnonzero(ok), group, n)
+        return first_per_group(np.flatnonzero(ok), group, n)
 
     def take(column: str, at: np.ndarray) -> pd.Series:
         values = rows[column].iloc[np.maximum(at, 0)].reset_index(drop=True)
@@ -228,22 +228,6 @@ def build_entities(
         [tuple(texts[cuts[i] : cuts[i + 1]]) for i in range(n)], dtype=object
     )
     return out[list(ENTITY_COLUMNS)]
-
-
-def _first_per_group(positions: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:
-    """Smallest of ``positions`` in each of ``n`` groups (-1 for a group with none)."""
-    first = np.full(n, -1, dtype=np.int64)
-    first[group[positions[::-1]]] = positions[::-1]
-    return first
-
-
-def _renumber(group: np.ndarray) -> tuple[np.ndarray, int]:
-    """Group labels as 0..k-1 in order of first appearance, and k."""
-    _, first, inverse = np.unique(group, return_index=True, return_inverse=True)
-    order = np.argsort(first, kind="stable")
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    return rank[inverse.ravel()], len(order)
 
 
 # --------------------------------------------------------------------------
@@ -339,11 +323,8 @@ class _State:
         raw_code = _column(records, code_col).astype("string")
         raw_name = _column(records, name_col).astype("string")
         # Work on positions: a caller's index may repeat (concatenated files).
-        code_id, _ = pd.factorize(raw_code, use_na_sentinel=False)
-        name_id, _ = pd.factorize(raw_name, use_na_sentinel=False)
-        key = code_id.astype(np.int64) * (int(name_id.max(initial=0)) + 1) + name_id
-        self.rows, n_pairs = _renumber(key)
-        first = _first_per_group(np.arange(len(key)), self.rows, n_pairs)
+        self.rows, n_pairs = group_ids(raw_code, raw_name)
+        first = first_per_group(np.arange(len(self.rows)), self.rows, n_pairs)
         self.first_row = first
         idx = pd.RangeIndex(len(first))
         self.raw_name = raw_name.iloc[first].set_axis(idx).str.strip()

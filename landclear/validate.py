@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from landclear.arrays import first_per_group, group_ids
 from landclear.quality import QualityLog
 from landclear.schema import FIELDS, REQUIRED, REQUIRED_ANY, SOURCE_FILE, SOURCE_ROW
 
@@ -92,21 +93,10 @@ def _identifier(df: pd.DataFrame, columns: list[str]) -> pd.Series:
     return ident
 
 
-def _group_ids(columns: list[pd.Series]) -> np.ndarray:
-    """One integer per distinct combination of values (missing is a value), in numpy."""
-    gid = np.zeros(len(columns[0]) if columns else 0, dtype=np.int64)
-    for col in columns:
-        codes, uniques = pd.factorize(col, use_na_sentinel=False)
-        gid, _ = pd.factorize(gid * (len(uniques) + 1) + codes)
-        gid = gid.astype(np.int64)
-    return gid
-
-
 def _first_of_group(positions: np.ndarray, gid: np.ndarray) -> np.ndarray:
-    """For each position, the first position of its group."""
-    first = np.full(int(gid.max()) + 1 if len(gid) else 0, -1, dtype=np.int64)
-    first[gid[::-1]] = positions[::-1]
-    return first[gid]
+    """For each position, the first position of its group (``gid`` aligned with ``positions``)."""
+    first = first_per_group(np.arange(len(gid)), gid, int(gid.max(initial=-1)) + 1)
+    return positions[first[gid]]
 
 
 def _row_ref(files: np.ndarray, rows: np.ndarray, first: np.ndarray, later: np.ndarray) -> list:
@@ -218,7 +208,7 @@ def validate(df: pd.DataFrame, input_name: str, log: QualityLog) -> pd.DataFrame
     key_gid = np.full(n, -1, dtype=np.int64)
     if has_id.any():
         pos = np.flatnonzero(has_id)
-        key_gid[pos] = _group_ids([ident.iloc[pos]] + [out[c].iloc[pos] for c in others])
+        key_gid[pos] = group_ids(ident.iloc[pos], *(out[c].iloc[pos] for c in others))[0]
 
     # 3a. Exact duplicates among the rows still kept. Equal rows have equal keys, so
     # only rows sharing a key (or without one) are compared in full, geometry included.
@@ -229,7 +219,7 @@ def validate(df: pd.DataFrame, input_name: str, log: QualityLog) -> pd.DataFrame
     candidates = np.flatnonzero(keep & (shared | ~has_id))
     comp = _comparable(out.iloc[candidates], canonical)
     if len(candidates):
-        gid = _group_ids([comp[c] for c in comp.columns])
+        gid = group_ids(*(comp[c] for c in comp.columns))[0]
         first_of_group = _first_of_group(candidates, gid)
         dup = first_of_group != candidates
         if dup.any():
