@@ -473,7 +473,9 @@ def _link_mortgages(
     area = extra["area_mu"].astype("float64").where(lambda a: a > 0)
     n = extra.groupby("_mortgage")["parcel_id"].transform("size")
     total = area.groupby(extra["_mortgage"]).transform("sum")
-    share = (area / total).where(total > 0).fillna(1.0 / n)
+    # Shares add up to one per mortgage: parcels without a usable area get none,
+    # unless none of the parcels has one (then equal shares).
+    share = (area.fillna(0.0) / total).where(total > 0, 1.0 / n)
     if "amount" in extra:
         extra["amount"] = extra["amount"] * share.to_numpy()
     extra["amount_split"] = (n > 1).to_numpy()
@@ -499,13 +501,12 @@ def _cleared(parcels: pd.DataFrame, disposals: pd.DataFrame, as_of: dt.date) -> 
         if "parcel_id" in disposals
         else pd.Series(pd.NA, index=disposals.index, dtype="string")
     )
-    by_parcel = set(disposals.loc[done & pid.notna(), "parcel_id"].astype(str))
-    cleared = pd.Series(isin(parcels["parcel_id"].astype("string"), by_parcel), index=parcels.index)
+    named = pid[done & pid.notna()].astype("string")
+    cleared = pd.Series(isin(parcels["parcel_id"].astype("string"), named), index=parcels.index)
     if "enterprise_id" in disposals and "enterprise_id" in parcels:
         whole = done & pid.isna() & disposals["enterprise_id"].notna()
-        by_ent = set(disposals.loc[whole, "enterprise_id"].astype(str))
-        if by_ent:
-            cleared |= isin(parcels["enterprise_id"].astype("string"), by_ent)
+        if whole.any():
+            cleared |= isin(parcels["enterprise_id"], disposals.loc[whole, "enterprise_id"])
     return cleared.astype(bool)
 
 

@@ -456,3 +456,41 @@ def test_result_reports_returns_both_index_files(sample_result, tmp_path):
     assert all(p.is_file() for p in written.values())
     assert load_workbook(written["reports_xlsx"]).active.max_row == 2  # header + the parcel
     assert result.extras["report_index"].index_xlsx == written["reports_xlsx"]
+
+
+def test_spread_mortgage_shares_add_up_when_some_parcels_have_no_area():
+    """An owner-only mortgage over parcels of 10, NaN and 0 mu: all of it on the 10 mu one."""
+    from landclear.analysis import _cleared, _link_mortgages
+    from landclear.quality import QualityLog
+
+    parcels = pd.DataFrame(
+        {
+            "parcel_id": ["P1", "P2", "P3", "Q1", "Q2"],
+            "enterprise_id": ["E", "E", "E", "F", "F"],
+            "area_mu": [10.0, np.nan, 0.0, np.nan, 0.0],
+        }
+    )
+    m = pd.DataFrame(
+        {
+            "parcel_id": pd.array([pd.NA, pd.NA], dtype="string"),
+            "enterprise_id": ["E", "F"],
+            "amount": [100.0, 60.0],
+            "source_file": "m.csv",
+            "source_row": [2, 3],
+        }
+    )
+    out = _link_mortgages(parcels, m, QualityLog()).set_index("parcel_id")["amount"]
+    assert out[["P1", "P2", "P3"]].tolist() == [100.0, 0.0, 0.0]
+    assert out[["Q1", "Q2"]].tolist() == [30.0, 30.0]  # no usable area at all: equal shares
+    # A disposal ledger without a parcel column clears by enterprise only.
+    disposals = pd.DataFrame(
+        {
+            "enterprise_id": ["E"],
+            "status": ["已完成"],
+            "completed_on": pd.to_datetime(["2024-01-01"]),
+        }
+    )
+    import datetime as dt
+
+    got = _cleared(parcels, disposals, dt.date(2024, 6, 30))
+    assert got.tolist() == [True, True, True, False, False]
