@@ -87,11 +87,7 @@ def run(
         project.as_of = parse_date(as_of, "as_of")
     log = QualityLog()
     inputs = load_inputs(project, log, measure_buildings=True)
-    try:
-        return analyse(inputs, project, progress=progress)
-    finally:
-        # The run's names and codes are linked: a long Jupyter session keeps no memo.
-        clear_memo()
+    return analyse(inputs, project, progress=progress)
 
 
 def _assign_parks(
@@ -722,6 +718,8 @@ def finish(
         result.extras.setdefault("sheets", []).extend(scenario_sheets(result))
         result.extras["map_layers"] = scenario_layers(result)
         result.extras["scenario_tables"] = scenario_tables(result)
+    # Every name and code is linked by now: a long Jupyter session keeps no memo.
+    clear_memo()
     return result
 
 

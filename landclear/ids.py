@@ -99,11 +99,19 @@ def _memoised(
     """
     with _MEMO_LOCK:
         keys, table = _MEMO.get(key, (None, None)) if key is not None else (None, None)
-    if keys is None:
-        rows = np.full(len(strings), -1, dtype=np.int64)
-    else:
+    if keys is not None and len(keys) + len(strings) > _MEMO_MAX:
+        keys = table = None  # full: this call works alone and remembers nothing
+        key = None
+    rows = np.full(len(strings), -1, dtype=np.int64)
+    if keys is not None and len(strings) >= len(keys):
         found = pc.index_in(strings, value_set=keys).fill_null(-1)
         rows = found.to_numpy(zero_copy_only=False).astype(np.int64)
+    elif keys is not None:
+        # Hash the smaller side: look the remembered strings up among this call's few.
+        at = pc.index_in(keys, value_set=strings).fill_null(-1)
+        at = at.to_numpy(zero_copy_only=False).astype(np.int64)
+        hit = at >= 0
+        rows[at[hit]] = np.flatnonzero(hit)
     missing = rows < 0
     if missing.any():
         new = strings.filter(pa.array(missing))
@@ -115,7 +123,7 @@ def _memoised(
         table = fresh if table is None else pd.concat([table, fresh], ignore_index=True)
         table.attrs.update({"tuple": is_tuple, "names": [p.name for p in parts]})
         rows[missing] = np.arange(start, start + len(new))
-        if key is not None and len(table) <= _MEMO_MAX:
+        if key is not None:
             keys = new if keys is None else pa.concat_arrays([keys, new])
             with _MEMO_LOCK:
                 _MEMO[key] = (keys, table)

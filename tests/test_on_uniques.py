@@ -74,3 +74,18 @@ def test_remembered_results_equal_fresh_ones_across_calls():
         tm.assert_series_equal(a, b)
     for a, b in zip(parse_quantity(q), parse_quantity.__wrapped__(q), strict=True):
         tm.assert_series_equal(a, b)
+
+
+def test_a_run_leaves_no_memo_behind(sample_dir):
+    """Names and codes are remembered within a run only (finish clears them), any engine."""
+    from landclear import ids
+    from landclear.analysis import analyse
+    from landclear.loading import load_inputs
+    from landclear.project import load_project
+
+    project = load_project(sample_dir / "project.toml")
+    inputs = load_inputs(project, measure_buildings=True)
+    ids.warm_memo(inputs.parcels["owner_name"], inputs.parcels["credit_code"])
+    assert ids._MEMO
+    analyse(inputs, project)
+    assert not ids._MEMO
