@@ -30,6 +30,11 @@ JOBS = {"ledgers": "landclear.loading:_ledger_job"}
 class Job:
     """A job started in a worker process; :meth:`result` waits for it.
 
+    The argument and the result pass through files in a temporary folder
+    (written whole, then renamed); the worker's error output is kept there
+    too, so that a crash (out of memory, a missing library) is reported with
+    what the worker printed.
+
     Examples
     --------
     >>> job = Job("ledgers", project)  # doctest: +SKIP
@@ -40,31 +45,36 @@ class Job:
         if name not in JOBS:
             raise ValueError(f"unknown job {name!r}")
         self._dir = tempfile.TemporaryDirectory(prefix="landclear-")
-        self._in = Path(self._dir.name) / "in.pkl"
-        self._out = Path(self._dir.name) / "out.pkl"
-        self._in.write_bytes(pickle.dumps(argument, protocol=pickle.HIGHEST_PROTOCOL))
+        folder = Path(self._dir.name)
+        self._in, self._out, self._err = folder / "in.pkl", folder / "out.pkl", folder / "err.txt"
+        with open(self._in, "wb") as fh:
+            pickle.dump(argument, fh, protocol=pickle.HIGHEST_PROTOCOL)
         package_root = str(Path(__file__).resolve().parents[1])
         path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "landclear._worker", name, str(self._in), str(self._out)],
-            env={**os.environ, "PYTHONPATH": path},
-            stdin=subprocess.DEVNULL,
-        )
+        with open(self._err, "wb") as err:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "landclear._worker", name, str(self._in), str(self._out)],
+                env={**os.environ, "PYTHONPATH": path},
+                stdin=subprocess.DEVNULL,
+                stderr=err,
+            )
 
     def result(self) -> Any:
-        """The job's return value; an error it raised is raised here."""
+        """The job's return value; an error it raised is raised here, with its type."""
         try:
             code = self._proc.wait()
-            if not self._out.exists():
-                raise RuntimeError(f"landclear worker exited with code {code} and no result")
-            status, value, trace = pickle.loads(self._out.read_bytes())
+            if code != 0 or not self._out.exists():
+                tail = self._err.read_text("utf-8", errors="replace")[-2000:]
+                raise RuntimeError(f"landclear worker exited with code {code}:\n{tail}")
+            with open(self._out, "rb") as fh:
+                status, value, trace = pickle.load(fh)
         finally:
             self._dir.cleanup()
         if status == "ok":
             return value
-        if isinstance(value, LandclearError):
-            raise value
-        raise RuntimeError(f"landclear worker failed:\n{trace}") from value
+        if not isinstance(value, LandclearError):
+            value.add_note(f"in the landclear worker process:\n{trace}")
+        raise value
 
     def cancel(self) -> None:
         """Stop the worker (after an error in the parent)."""
@@ -77,7 +87,8 @@ class Job:
 def _main(argv: list[str]) -> int:
     name, source, target = argv
     module, func = JOBS[name].split(":")
-    argument = pickle.loads(Path(source).read_bytes())
+    with open(source, "rb") as fh:
+        argument = pickle.load(fh)
     try:
         fn = getattr(__import__(module, fromlist=[func]), func)
         outcome: tuple[str, Any, str] = ("ok", fn(argument), "")
@@ -87,7 +98,10 @@ def _main(argv: list[str]) -> int:
         except Exception:
             exc = RuntimeError(repr(exc))
         outcome = ("error", exc, traceback.format_exc())
-    Path(target).write_bytes(pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL))
+    partial = Path(target).with_suffix(".partial")
+    with open(partial, "wb") as fh:
+        pickle.dump(outcome, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(partial, target)  # the parent never reads half a result
     return 0
 
 

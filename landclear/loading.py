@@ -4,11 +4,10 @@ The loaders of :mod:`landclear.io` do the file work; this module calls them
 in order for each input named in the project and keeps one
 :class:`~landclear.quality.QualityLog`.
 
-Large ledgers (:data:`PARALLEL_MIN_BYTES` together): the enterprise ledger is
-read in a second process while this one reads the other ledgers and the
-vector layers and measures the buildings on each parcel; the quality log is
-merged back in the order a one-process load would give, so the two ways give
-the same result.
+A large enterprise ledger (:data:`PARALLEL_MIN_BYTES` or more) is read in a
+second process while this one reads the other ledgers and the vector layers and
+measures the buildings on each parcel; the quality log is merged back in the
+order a one-process load would give, so the two ways give the same result.
 """
 
 from __future__ import annotations
@@ -33,7 +32,7 @@ from landclear.validate import check_certified_area, validate
 
 LEDGERS = ("enterprises", "tax_arrears", "mortgages", "disposals")
 
-#: Ledger files at least this large together are read in a second process.
+#: An enterprise ledger at least this large is read in a second process.
 PARALLEL_MIN_BYTES = 20 * 1024 * 1024
 
 
@@ -171,10 +170,10 @@ def _ledger_job(project: Project) -> tuple[dict[str, pd.DataFrame], QualityLog]:
     return load_ledgers(project, log, WORKER_LEDGERS), log
 
 
-def ledger_bytes(project: Project) -> int:
-    """Total size of the project's ledger files (0 for an input that would not load)."""
+def ledger_bytes(project: Project, names: tuple[str, ...] = LEDGERS) -> int:
+    """Total size of the ledger files ``names`` of a project (0 for an input that would not load)."""
     total = 0
-    for name in LEDGERS:
+    for name in names:
         spec = project.inputs.get(name)
         if spec is None or spec.is_database:
             continue
@@ -194,7 +193,9 @@ def _use_worker(project: Project, parallel: bool | None) -> bool:
         return False
     if setting in ("1", "true", "yes"):
         return True
-    return (os.cpu_count() or 1) > 1 and ledger_bytes(project) >= PARALLEL_MIN_BYTES
+    # Only the worker's ledger counts: a large tax ledger alone is read here anyway.
+    big = ledger_bytes(project, WORKER_LEDGERS) >= PARALLEL_MIN_BYTES
+    return (os.cpu_count() or 1) > 1 and big
 
 
 def _merge_ledger_log(log: QualityLog, part: QualityLog, at_warning: int) -> None:
@@ -224,7 +225,7 @@ def load_inputs(
         Receives the accounting of every input row.
     parallel : bool, optional
         Read the ledgers in a second process while the vector layers load.
-        Default: when the ledger files reach :data:`PARALLEL_MIN_BYTES` and
+        Default: when the enterprise ledger reaches :data:`PARALLEL_MIN_BYTES` and
         the machine has two cores or more (``LANDCLEAR_PARALLEL=0/1`` forces).
     measure_buildings : bool, default False
         Also measure the buildings on each parcel
@@ -247,7 +248,10 @@ def load_inputs(
     if _use_worker(project, parallel):
         from landclear._worker import Job
 
-        job = Job("ledgers", project)
+        try:
+            job = Job("ledgers", project)
+        except OSError:  # no interpreter to start (embedded Python): load here
+            job = None
     try:
         parcels = read_vector_input(project.inputs["parcels"], project, log)
         _require_parcels(parcels, project.inputs["parcels"], log)

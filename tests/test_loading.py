@@ -74,7 +74,11 @@ def test_worker_is_used_for_large_ledgers_only(sample_dir, monkeypatch):
     assert loading.ledger_bytes(project) == sum(f.stat().st_size for f in files)
     monkeypatch.delenv("LANDCLEAR_PARALLEL", raising=False)
     assert not loading._use_worker(project, None)  # the sample is far below 20 MB
-    monkeypatch.setattr(loading, "PARALLEL_MIN_BYTES", 1)
+    enterprises = (sample_dir / "ledgers" / "enterprises.xlsx").stat().st_size
+    # Only the worker's (enterprise) ledger counts, not the four together.
+    monkeypatch.setattr(loading, "PARALLEL_MIN_BYTES", enterprises + 1)
+    assert not loading._use_worker(project, None)
+    monkeypatch.setattr(loading, "PARALLEL_MIN_BYTES", enterprises)
     assert loading._use_worker(project, None) == ((os.cpu_count() or 1) > 1)
     monkeypatch.setenv("LANDCLEAR_PARALLEL", "0")
     assert not loading._use_worker(project, None)
@@ -82,3 +86,41 @@ def test_worker_is_used_for_large_ledgers_only(sample_dir, monkeypatch):
     project.inputs["tax_arrears"].sources = ["ledgers/missing.xlsx"]
     tax = (sample_dir / "ledgers" / "tax.xlsx").stat().st_size
     assert loading.ledger_bytes(project) == sum(f.stat().st_size for f in files) - tax
+
+
+class _Unimportable:  # defined in a test module: the worker cannot unpickle it
+    pass
+
+
+def test_a_crashing_worker_reports_what_it_printed():
+    from landclear._worker import Job
+
+    job = Job("ledgers", _Unimportable())
+    with pytest.raises(RuntimeError, match="exited with code 1") as err:
+        job.result()
+    assert "ModuleNotFoundError" in str(err.value)  # what the child printed, not just a code
+
+
+def test_worker_errors_keep_their_type_and_results_are_written_whole(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+    import tempfile
+
+    from landclear import _worker
+
+    monkeypatch.setitem(_worker.JOBS, "boom", "builtins:int")
+    src, out = tmp_path / "in.pkl", tmp_path / "out.pkl"
+    src.write_bytes(pickle.dumps("not a number"))
+    assert _worker._main(["boom", str(src), str(out)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.pkl", "out.pkl"]  # no .partial
+    status, value, trace = pickle.loads(out.read_bytes())
+    assert status == "error" and isinstance(value, ValueError) and "int" in trace
+    # The parent raises the worker's own exception type, with the worker's traceback noted.
+    job = _worker.Job.__new__(_worker.Job)
+    job._dir = tempfile.TemporaryDirectory()
+    job._out, job._err = out, tmp_path / "err.txt"
+    job._err.write_text("")
+    job._proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    with pytest.raises(ValueError) as err:
+        job.result()
+    assert any("worker" in note for note in err.value.__notes__)
