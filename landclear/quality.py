@@ -71,14 +71,43 @@ class InputRecord:
         rows: Iterable[int],
         reason: str | Sequence[str],
         column: str | Sequence[str | None] | None = None,
+        **extra: Any,
     ) -> None:
-        """Record rejected data rows (vectorised: ``rows`` may be an array)."""
+        """Record rejected data rows (vectorised: ``rows`` may be an array).
+
+        Parameters
+        ----------
+        file : str or sequence of str
+            The file of every row, or one per row.
+        rows : iterable of int
+            Row numbers as the user sees them (1-based).
+        reason : str or sequence of str
+            Why, for every row or one per row.
+        column : str or sequence, optional
+            The column at fault, for every row or one per row.
+        **extra
+            More fields of each record, each a scalar for every row or one
+            value per row: a duplicate's ``kept_file`` and ``kept_row`` (the
+            row that was kept in its place).
+
+        Example
+        -------
+        >>> rec = InputRecord("parcels")
+        >>> rec.reject(["b.shp"], [5], "重复 / duplicate", "parcel_id",
+        ...            kept_file=["a.shp"], kept_row=[1])
+        >>> rec.rejected[0]["kept_file"], rec.rejected[0]["kept_row"]
+        ('a.shp', 1)
+        """
         rows = [int(r) for r in rows]
         n = len(rows)
-        for f, r, c, why in zip(
-            _broadcast(file, n), rows, _broadcast(column, n), _broadcast(reason, n), strict=True
+        more = {k: _broadcast(v, n) for k, v in extra.items()}
+        for i, (f, r, c, why) in enumerate(
+            zip(
+                _broadcast(file, n), rows, _broadcast(column, n), _broadcast(reason, n), strict=True
+            )
         ):
-            self.rejected.append({"file": f, "row": r, "column": c, "reason": why})
+            record = {"file": f, "row": r, "column": c, "reason": why}
+            self.rejected.append(record | {k: v[i] for k, v in more.items()})
 
     def repair(
         self,

@@ -228,7 +228,13 @@ def validate(df: pd.DataFrame, input_name: str, log: QualityLog) -> pd.DataFrame
                 f"与{ref}完全重复,已合并 / exact duplicate of row {r}"
                 for ref, r in zip(_row_ref(files, rows, first, later), rows[first], strict=True)
             ]
-            rec.reject(files[later].tolist(), rows[later].tolist(), reasons)
+            rec.reject(
+                files[later].tolist(),
+                rows[later].tolist(),
+                reasons,
+                kept_file=files[first].tolist(),
+                kept_row=rows[first].tolist(),
+            )
             keep[later] = False
 
     # 3b. Conflicting duplicates on the record key.
@@ -260,7 +266,14 @@ def validate(df: pd.DataFrame, input_name: str, log: QualityLog) -> pd.DataFrame
                     strict=True,
                 )
             ]
-            rec.reject(files[later].tolist(), rows[later].tolist(), reasons, idents[0])
+            rec.reject(
+                files[later].tolist(),
+                rows[later].tolist(),
+                reasons,
+                idents[0],
+                kept_file=files[first].tolist(),
+                kept_row=rows[first].tolist(),
+            )
             keep[later] = False
             log.warn(
                 f"{input_name}: {len(later)} 行{label}且内容不一致,已保留每组第一行,请核对 / "

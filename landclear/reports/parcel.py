@@ -337,7 +337,6 @@ MATCH_METHODS = {
     "fuzzy": ("按相似名称匹配", "matched by a similar name"),
     "none": ("未匹配到企业", "no enterprise found"),
 }
-_KEPT_ROW = re.compile(r"第\s*(\d+)\s*行|row\s+(\d+)")
 
 
 def _match_note(m: dict[str, Any], z: int) -> str:
@@ -378,7 +377,8 @@ def _quality_index(
     * the match report's entry for the parcel's row: an owner linked by name,
       branch or similarity, or not linked at all, is for a person to confirm;
     * a rejected duplicate of the parcel (a row with the same parcel id whose
-      contents differ): its rejection names the row that was kept.
+      contents differ, possibly in another file): its rejection record names
+      the row that was kept (``kept_file``, ``kept_row``).
 
     Built in one pass over the log instead of one scan per parcel.
     """
@@ -397,17 +397,20 @@ def _quality_index(
             with contextlib.suppress(KeyError, TypeError, ValueError):
                 add((str(r["file"]), int(r["row"])), str(r["repair"]))
         for r in rec.rejected:
-            if r.get("column") != "parcel_id" or r.get("file") is None:
+            # A conflicting duplicate (rejected on the parcel id) names the row kept instead.
+            if r.get("column") != "parcel_id" or r.get("kept_row") is None:
                 continue
-            reason = str(r.get("reason", ""))
-            kept = _KEPT_ROW.search(reason)
-            if kept and ("重复" in reason or "duplicate" in reason.lower()):
-                prefix = (
-                    f"同一宗地代码的第{r.get('row')}行内容不一致,已剔除: "
-                    if z == 0
-                    else f"row {r.get('row')} with this parcel id differs and was rejected: "
-                )
-                add((str(r["file"]), int(kept.group(1) or kept.group(2))), prefix + reason)
+            kept_file = str(r.get("kept_file"))
+            where = f"第{r.get('row')}行" if z == 0 else f"row {r.get('row')}"
+            if str(r.get("file")) != kept_file:
+                where = f"{r.get('file')} {where}"
+            prefix = (
+                f"同一宗地代码的{where}内容不一致,已剔除: "
+                if z == 0
+                else f"{where} with this parcel id differs and was rejected: "
+            )
+            with contextlib.suppress(TypeError, ValueError):
+                add((kept_file, int(r["kept_row"])), prefix + str(r.get("reason", "")))
     for m in getattr(log, "matches", []) or []:
         if m.get("source") == "parcels" and m.get("source_file") is not None:
             with contextlib.suppress(TypeError, ValueError):

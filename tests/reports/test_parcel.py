@@ -203,3 +203,30 @@ def test_no_raster_no_evidence_section(sample_result):
     ctx = build_contexts(bare, parcels[parcels["lists"] >= 1].head(1))[0]
     assert ctx["evidence"] is None
     assert "遥感核查" not in render_parcel_html(make_environment(), ctx, "")
+
+
+def test_rejected_duplicate_in_another_file_is_a_note_of_the_kept_row():
+    """Kept in a.shp row 1, rejected in b.shp row 5: the note goes to a.shp row 1 only."""
+    from types import SimpleNamespace
+
+    from landclear.quality import QualityLog
+    from landclear.reports.parcel import _quality_index
+    from landclear.validate import validate
+
+    raw = pd.DataFrame(
+        {
+            "parcel_id": ["P1", "P2", "P1"],
+            "certified_area": [10.0, 20.0, 12.0],
+            "source_file": ["a.shp", "b.shp", "b.shp"],
+            "source_row": [1, 1, 5],
+        }
+    )
+    log = QualityLog()
+    kept = validate(raw, "parcels", log)
+    assert kept["parcel_id"].tolist() == ["P1", "P2"]
+    (rejected,) = log.inputs["parcels"].rejected
+    assert (rejected["file"], rejected["row"]) == ("b.shp", 5)
+    assert (rejected["kept_file"], rejected["kept_row"]) == ("a.shp", 1)
+    notes = _quality_index(SimpleNamespace(quality=log), kept)
+    assert any("b.shp 第5行" in n and "已剔除" in n for n in notes["P1"]), notes
+    assert not any("已剔除" in n for n in notes["P2"]), notes
