@@ -107,6 +107,23 @@ def add_years(dates: pd.Series, years: float | np.ndarray | pd.Series) -> pd.Ser
     return pd.to_datetime(parts, errors="coerce")
 
 
+def reached(dates: pd.Series, years: float, as_of: pd.Timestamp) -> pd.Series:
+    """True where ``dates`` lies ``years`` or more before ``as_of`` (its anniversary has come).
+
+    The one rule for "has lasted *n* years" in idle land, the lists and the
+    imagery evidence: ``add_years(date, n) <= as_of``, so 29 Feb 2020 reaches
+    two years on 28 Feb 2022. Missing dates give False.
+
+    Example
+    -------
+    >>> d = pd.Series(pd.to_datetime(["2020-02-29", "2020-03-01", None]))
+    >>> reached(d, 2, pd.Timestamp("2022-02-28")).tolist()
+    [True, False, False]
+    """
+    due = add_years(dates, years)
+    return (due.notna() & (due <= as_of)).astype(bool)
+
+
 def full_years(start: pd.Series, as_of: pd.Timestamp) -> pd.Series:
     """Whole calendar years from ``start`` to ``as_of`` (Int64; NA where no date).
 
@@ -294,7 +311,7 @@ def idle_land(
     actual = as_dates(column(parcels, "actual_start"))
     started = actual.notna() & (actual <= t)
     susp = as_dates(column(parcels, "suspended_since"))
-    suspended = susp.notna() & (add_years(susp, s.suspended_years) <= t)
+    suspended = reached(susp, s.suspended_years, t)
 
     dev, cert = numeric(parcels, "developed_area"), numeric(parcels, "certified_area")
     inv, plan = numeric(parcels, "invested"), numeric(parcels, "planned_investment")
@@ -303,8 +320,7 @@ def idle_land(
     low_dev = dev_ok & (dev < cert * s.developed_share)
     low_inv = inv_ok & (inv < plan * s.invested_share)
 
-    due_a = add_years(start, s.years_to_idle)
-    type_a = has_start & ~started & (due_a <= t)
+    type_a = has_start & ~started & reached(start, s.years_to_idle, t)
     type_b = has_start & started & suspended & (low_dev | low_inv)
     b_unknown = has_start & started & suspended & ~dev_ok & ~inv_ok
     idle = (type_a | type_b).astype(bool)
@@ -333,7 +349,7 @@ def idle_land(
             "from_grant": from_grant,
             "actual": actual,
             "susp": susp,
-            "due_a": due_a,
+            "due_a": add_years(start, s.years_to_idle),
             "years": idle_years,
             "dev": dev,
             "cert": cert,

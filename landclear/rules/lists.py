@@ -39,6 +39,7 @@ from landclear.rules.idle import (
     fmt_num,
     fmt_years,
     numeric,
+    reached,
     select_text,
     text,
     to_timestamp,
@@ -47,16 +48,6 @@ from landclear.rules.idle import (
 
 PLAN = "石政办发〔2022〕24号"
 _TRUE_WORDS = ("true", "1", "1.0", "是", "y", "yes", "闲置", "t")
-
-
-def _reached(dates: pd.Series, years: int, as_of: pd.Timestamp) -> pd.Series:
-    """True where ``dates`` is at least ``years`` full years before ``as_of``.
-
-    The anniversary rule of :mod:`landclear.rules.idle`: 29 Feb 2020 reaches
-    two years on 28 Feb 2022 (``as_of − DateOffset`` would say 1 Mar 2022).
-    NaT gives False.
-    """
-    return (dates.notna() & (add_years(dates, years) <= as_of)).astype(bool)
 
 
 def _flag(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -112,7 +103,7 @@ def stopped_enterprises(
 
     since = as_dates(column(enterprises, "stopped_since"))
     dated = counted & since.notna() & (since <= t)
-    stopped_2y = (counted & _reached(since, s.stopped_years, t)).astype(bool)
+    stopped_2y = (counted & reached(since, s.stopped_years, t)).astype(bool)
     years = years_between(since, t).where(dated)
 
     facts = pd.DataFrame({"status": status, "since": since, "years": years}, index=idx)
@@ -238,7 +229,7 @@ def tax_arrears(
 
     earliest = out["earliest_land_tax_period"]
     out["arrears_years"] = years_between(earliest, t).where(earliest.notna())
-    out["tax_arrears_2y"] = _reached(earliest, s.tax_years, t)
+    out["tax_arrears_2y"] = reached(earliest, s.tax_years, t)
 
     e_s, y_s = fmt_date(earliest), fmt_years(out["arrears_years"])
     land_s, other_s = fmt_num(out["land_tax_amount"]), fmt_num(out["other_tax_amount"])
