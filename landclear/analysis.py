@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from landclear._memory import release
-from landclear.arrays import isin
+from landclear.arrays import isin, positions
 from landclear.ids import (
     clear_memo,
     credit_code_valid,
@@ -356,9 +356,9 @@ def _link_all(
     """Give every parcel and ledger row an ``enterprise_id`` (code, name, fuzzy)."""
     ent = inputs.enterprises
     entities = build_entities(ent, parcels)
-    variants = EntityIndex(entities)
+    index = EntityIndex(entities)
     reports = []
-    ids, report = link_parcels(parcels, entities, min_score=min_score, variants=variants)
+    ids, report = link_parcels(parcels, entities, min_score=min_score, index=index)
     parcels["enterprise_id"] = ids
     reports.append(report)
     extra = []
@@ -372,7 +372,7 @@ def _link_all(
             frame["enterprise_id"] = pd.Series(pd.NA, index=frame.index, dtype="string")
             continue
         ids, report = link_to_entities(
-            frame, entities, min_score=min_score, source=name, variants=variants
+            frame, entities, min_score=min_score, source=name, index=index
         )
         frame["enterprise_id"] = ids
         reports.append(report)
@@ -644,7 +644,7 @@ def enterprise_stage(
     enterprises["tax_arrears_2y"] = enterprises["tax_arrears_2y"].fillna(False).astype(bool)
     enterprises["evaluation_year"] = year
     # Each parcel's enterprise row, looked up once (enterprise ids are unique here).
-    row = pd.Index(enterprises["enterprise_id"]).get_indexer(parcels["enterprise_id"])
+    row = positions(parcels["enterprise_id"], enterprises["enterprise_id"])
     found = row >= 0
     at = np.where(found, row, 0)
 

@@ -79,7 +79,7 @@ def isin(values: pd.Series | Iterable[Any], candidates: Iterable[Any]) -> np.nda
         return out & series.notna().to_numpy()
     if isinstance(right, pa.ChunkedArray):
         right = right.combine_chunks()
-    hit = pc.is_in(left, value_set=pc.unique(right), skip_nulls=True).fill_null(False)
+    hit = pc.is_in(left, value_set=right, skip_nulls=True).fill_null(False)
     return np.array(hit, dtype=bool)
 
 

@@ -58,7 +58,6 @@ __all__ = [
     "METHODS",
     "REPORT_COLUMNS",
     "build_entities",
-    "entity_variants",
     "link_parcels",
     "link_to_entities",
     "report_records",
@@ -287,8 +286,6 @@ class EntityIndex:
     ----------
     entities : DataFrame
         From :func:`build_entities`.
-    variants : DataFrame, optional
-        :func:`entity_variants` of ``entities`` (computed when not given).
 
     Examples
     --------
@@ -297,9 +294,9 @@ class EntityIndex:
     ['甲公司']
     """
 
-    def __init__(self, entities: pd.DataFrame, variants: pd.DataFrame | None = None) -> None:
+    def __init__(self, entities: pd.DataFrame) -> None:
         self.entities = entities
-        self.variants = _variants(entities) if variants is None else variants
+        self.variants = _variants(entities)
         self.names = _Names(self.variants)
         coded = entities[entities["code_valid"].to_numpy(dtype=bool)]
         self.coded = coded.drop_duplicates("credit_code").reset_index(drop=True)
@@ -395,10 +392,13 @@ def _stage_code(st: _State, index: EntityIndex, conflict_score: float) -> None:
         exact |= _flag(names == main)
     other = np.flatnonzero(~exact)
     if len(other):
-        pair = eid.to_numpy()[other] + "\x1f" + names.to_numpy()[other]
+        pair = (
+            eid.iloc[other].reset_index(drop=True)
+            + "\x1f"
+            + names.iloc[other].reset_index(drop=True)
+        )
         mine = var[isin(var["enterprise_id"], eid.iloc[other])]
-        known = set(mine["enterprise_id"].to_numpy() + "\x1f" + mine["variant"].to_numpy())
-        exact[other] = [p in known for p in pair]
+        exact[other] = isin(pair, mine["enterprise_id"] + "\x1f" + mine["variant"])
     best = pd.Series(100.0, index=range(len(hit_idx)))
     rest = np.flatnonzero(~exact)
     if len(rest):
@@ -555,7 +555,7 @@ def link_to_entities(
     source: str = "",
     conflict_score: float = 60.0,
     branch: bool = True,
-    variants: pd.DataFrame | EntityIndex | None = None,
+    index: EntityIndex | None = None,
 ) -> tuple[pd.Series, pd.DataFrame]:
     """Find the enterprise of every record (a ledger row or a parcel).
 
@@ -581,10 +581,9 @@ def link_to_entities(
         A code match whose name similarity is below this is ``code_conflict``.
     branch : bool, default True
         Try the parent's name for names with a branch suffix.
-    variants : DataFrame or EntityIndex, optional
-        ``entity_variants(entities)`` or an :class:`EntityIndex` of
-        ``entities``, when the caller links several ledgers to the same
-        entities (computed here otherwise).
+    index : EntityIndex, optional
+        ``EntityIndex(entities)``, when the caller links several ledgers to
+        the same entities (built here otherwise).
 
     Returns
     -------
@@ -610,7 +609,7 @@ def link_to_entities(
     """
     st = _State(records, code_col, name_col)
     if len(entities):
-        index = _index(entities, variants)
+        index = index if index is not None else EntityIndex(entities)
         names, var = index.names, index.variants
         _stage_code(st, index, conflict_score)
         _stage_name(st, names, st.name, "name")
@@ -628,7 +627,7 @@ def link_parcels(
     min_score: float = 90.0,
     source: str = "parcels",
     conflict_score: float = 60.0,
-    variants: pd.DataFrame | EntityIndex | None = None,
+    index: EntityIndex | None = None,
 ) -> tuple[pd.Series, pd.DataFrame]:
     """Link parcels (``credit_code``, ``owner_name``) to enterprises, ledger first.
 
@@ -653,7 +652,7 @@ def link_parcels(
     """
     st = _State(parcels, "credit_code", "owner_name")
     if len(entities):
-        index = _index(entities, variants)
+        index = index if index is not None else EntityIndex(entities)
         ledger_names = index.names_of(True)
         _stage_code(st, index, conflict_score)
         _stage_name(st, ledger_names, st.name, "name")
@@ -664,27 +663,6 @@ def link_parcels(
         _stage_name(st, index.names_of(False), st.name, "name")
         st.add_note(before & ~st.open(), "企业台账中无此企业 / not in the enterprise ledger")
     return _finish(st, parcels, entities, source)
-
-
-def _index(entities: pd.DataFrame, variants: pd.DataFrame | EntityIndex | None) -> EntityIndex:
-    if isinstance(variants, EntityIndex):
-        return variants
-    return EntityIndex(entities, variants)
-
-
-def entity_variants(entities: pd.DataFrame) -> pd.DataFrame:
-    """Every (name variant, enterprise) pair of ``entities``, preferred entity first.
-
-    Computed once and passed to :func:`link_to_entities` / :func:`link_parcels`
-    (``variants=``) when several ledgers are linked to the same entities.
-
-    Examples
-    --------
-    >>> ent = build_entities(pd.DataFrame({"name": ["甲公司"]}), None)
-    >>> entity_variants(ent)[["variant", "enterprise_id"]].values.tolist()
-    [['甲公司', 'N:甲公司']]
-    """
-    return _variants(entities)
 
 
 def report_records(report: pd.DataFrame) -> list[dict[str, Any]]:
