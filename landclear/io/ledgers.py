@@ -381,10 +381,12 @@ def _is_blank(frame: pd.DataFrame) -> np.ndarray:
     """
     out = np.empty(frame.shape, dtype=bool)
     for j in range(frame.shape[1]):
+        col = frame.iloc[:, j]
         out[:, j] = [
             x is None or (x.__class__ is str and not x.strip()) or (x.__class__ is float and x != x)
-            for x in frame.iloc[:, j].to_numpy(dtype=object)
+            for x in col.to_numpy(dtype=object)
         ]
+        out[:, j] |= col.isna().to_numpy()  # numpy NaN, NaT, pd.NA from other readers
     return out
 
 

@@ -263,6 +263,7 @@ def building_areas(
     out = pd.DataFrame(
         {"area_m2": np.nan, "footprint_m2": np.nan, "floor_area_m2": np.nan}, index=idx
     )
+    out.attrs["dedupe_buildings"] = bool(dedupe)
     if not len(parcels):
         return out
     pgeoms, ea = projected if projected is not None else equal_area_geometries(parcels)
@@ -330,8 +331,11 @@ def building_intensity(
     if parcels.crs is None:
         raise CRSError("宗地图层没有坐标系 / parcels layer has no CRS")
     area_m2 = _num(parcels, "area_mu") * M2_PER_MU
+    dedupe = bool(cfg["dedupe_buildings"])
+    if areas is not None and areas.attrs.get("dedupe_buildings", dedupe) != dedupe:
+        areas = None  # measured under another setting (rules changed after loading)
     if areas is None and buildings is not None and len(parcels):
-        areas = building_areas(parcels, buildings, dedupe=bool(cfg["dedupe_buildings"]))
+        areas = building_areas(parcels, buildings, dedupe=dedupe)
     if area_m2.isna().any() and len(parcels):
         geo_area = areas["area_m2"] if areas is not None else building_areas(parcels)["area_m2"]
         area_m2 = area_m2.fillna(geo_area.reindex(idx))

@@ -374,3 +374,12 @@ def test_formula_scan_of_large_workbooks_without_and_with_formulas(tmp_path, mon
     log = QualityLog()
     read_ledger(plain, "tax_arrears", log=log)
     assert not [w for w in log.warnings if "公式" in w["message"]]
+
+
+def test_blank_cells_of_any_reader_are_blank():
+    from landclear.io.ledgers import _is_blank
+
+    frame = pd.DataFrame(
+        {0: [None, "", "  ", np.nan, np.float64("nan"), pd.NaT, pd.NA, "x", 0.0]}, dtype=object
+    )
+    assert _is_blank(frame)[:, 0].tolist() == [True] * 7 + [False, False]

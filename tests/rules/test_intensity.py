@@ -211,3 +211,17 @@ def test_parcels_without_crs_are_refused():
     parcels = gpd.GeoDataFrame({"area_mu": [1.0]}, geometry=[sq(0, 0, 10, 10)])
     with pytest.raises(CRSError):
         building_intensity(parcels, None)
+
+
+def test_areas_measured_under_another_dedupe_setting_are_measured_again(layers):
+    """Buildings measured at load time are reused only under the same ``dedupe_buildings``."""
+    from landclear.rules.intensity import building_areas
+
+    parcels, buildings = layers
+    deduped = building_areas(parcels, buildings, dedupe=True)
+    reused = building_intensity(parcels, buildings, {"dedupe_buildings": True}, areas=deduped)
+    again = building_intensity(parcels, buildings, {"dedupe_buildings": False}, areas=deduped)
+    fresh = building_intensity(parcels, buildings, {"dedupe_buildings": False})
+    pd.testing.assert_frame_equal(again, fresh)
+    # b4 repeats b1 (2 storeys, 40 × 50 m) in P1: counted again without the dedupe
+    assert again.loc[10, "floor_area_m2"] > reused.loc[10, "floor_area_m2"]
