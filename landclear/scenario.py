@@ -52,7 +52,13 @@ import pandas as pd
 
 from landclear.errors import LandclearError, ProjectError
 from landclear.labels import LABELS, label
-from landclear.rules.parks import CITY_ROW, MEASURES, park_indicators, targets_for
+from landclear.rules.parks import (
+    CITY_ROW,
+    MEASURES,
+    all_targets_met,
+    park_indicators,
+    targets_for,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import click
@@ -849,11 +855,7 @@ def _merge_tables(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     for m in MEASURES:
         t[f"pass_{m}_after"] = t[f"pass_{m}_after"].astype("boolean")
     for when in ("before", "after"):
-        passes = t[[f"pass_{m}_{when}" for m in MEASURES]].astype("boolean")
-        # Any failed target fails the park; a measure without a target (NA) does not count.
-        any_false = passes.eq(False).fillna(False).any(axis=1)
-        any_true = passes.eq(True).fillna(False).any(axis=1)
-        t[f"all_pass_{when}"] = pd.Series(~any_false, dtype="boolean").mask(~any_false & ~any_true)
+        t[f"all_pass_{when}"] = all_targets_met(t, f"_{when}")
     return t
 
 

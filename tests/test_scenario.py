@@ -144,6 +144,23 @@ def test_before_is_the_pipeline_table(three):
     assert s.before["investment_per_mu"].tolist() == three.parks["investment_per_mu"].tolist()
 
 
+def test_all_met_ignores_a_measure_without_a_target_and_is_unknown_without_land(three):
+    """No tax target in 2024: two of two met is met; 乙 with all its land cleared is unknown."""
+    r = make_result(
+        {c: three.parcels[c].tolist() for c in ("parcel_id", "park", "area_mu", "enterprise_id")}
+        | {"land_use_industrial": three.parcels["land_use_industrial"].tolist()},
+        {c: three.enterprise_years[c].tolist() for c in three.enterprise_years.columns},
+        per_mu={2024: {"investment": 180.0, "output": 150.0}},
+    )
+    s = scenario(r, ["p4"], year=2024)
+    jia, yi = row(s, "甲"), row(s, "乙")
+    # 甲: 183.3 ≥ 180 and 158.3 ≥ 150, no tax target; 乙: 200 / 200 before, no land after.
+    assert jia["pass_tax_before"] is pd.NA
+    assert bool(jia["all_pass_before"]) and bool(jia["all_pass_after"])
+    assert bool(yi["all_pass_before"]) and yi["all_pass_after"] is pd.NA
+    assert s.summary["parks_meeting_before"] == 2 and s.summary["parks_meeting_after"] == 1
+
+
 def test_figures_year_is_the_pipelines_evaluation_year():
     """A thin latest ledger year (1 of 3 enterprises in 2024) is not used, as in the pipeline."""
     from landclear.analysis import _evaluation_year

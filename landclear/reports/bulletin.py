@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from landclear.labels import LIST_NAMES, label
+from landclear.rules.parks import MEASURES, all_targets_met
 
 __all__ = ["bulletin_context", "write_bulletin"]
 
@@ -417,10 +418,9 @@ def bulletin_context(
     py = progress.park_years
     # Every year of the enterprise ledger, each against that year's targets.
     park_table = py if len(py) else result.parks
-    passes = [c for c in ("pass_investment", "pass_output", "pass_tax") if c in park_table]
-    if len(passes) == 3:
-        met = park_table[passes].astype("boolean")
-        park_table = park_table.assign(pass_all=met.all(axis=1).where(met.notna().all(axis=1)))
+    needed = [f"{k}_{m}" for k in ("pass", "target") for m in MEASURES]
+    if all(c in park_table for c in needed):
+        park_table = park_table.assign(pass_all=all_targets_met(park_table))
     park_cols = [
         "park",
         "year",

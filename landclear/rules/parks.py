@@ -34,7 +34,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["CITY_ROW", "MEASURES", "default_targets", "park_indicators", "targets_for"]
+__all__ = [
+    "CITY_ROW",
+    "MEASURES",
+    "all_targets_met",
+    "default_targets",
+    "park_indicators",
+    "targets_for",
+]
 
 #: Label of the all-parks total row.
 CITY_ROW = "全市"
@@ -241,4 +248,54 @@ def park_indicators(
     out = out[[*order, "year", "note"]]
     out.attrs["notes"] = notes
     out.attrs["outside_parks_mu"] = outside
+    return out
+
+
+def all_targets_met(frame: pd.DataFrame, suffix: str = "") -> pd.Series:
+    """Whether each row meets all its per-mu targets (investment, output and tax).
+
+    The rule, per row:
+
+    * False when any measure fails its target (``pass_<m>`` is False);
+    * True when every measure with a target (``target_<m>`` not NaN) passes
+      and at least one measure has a target;
+    * NA otherwise: no measure has a target, or a measure with a target has
+      no value to compare (``pass_<m>`` NA) and none fails.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        ``pass_<m><suffix>`` (nullable boolean, as :func:`park_indicators`
+        writes it) and ``target_<m>`` for every measure of :data:`MEASURES`.
+    suffix : str, optional
+        Suffix of the pass columns (``"_after"`` for a scenario's table).
+
+    Returns
+    -------
+    Series
+        Nullable boolean, index-aligned with ``frame``.
+
+    Example
+    -------
+    >>> t = pd.DataFrame({"pass_investment": [True, True, True, None],
+    ...                   "pass_output": [True, False, None, None],
+    ...                   "pass_tax": [True, None, None, None],
+    ...                   "target_investment": [185.0] * 4, "target_output": [175.0] * 4,
+    ...                   "target_tax": [8.0, 8.0, float("nan"), float("nan")]})
+    >>> all_targets_met(t).tolist()
+    [True, False, <NA>, <NA>]
+    """
+    passes = pd.DataFrame(
+        {m: frame[f"pass_{m}{suffix}"].astype("boolean") for m in MEASURES}, index=frame.index
+    )
+    has_target = pd.DataFrame(
+        {m: pd.to_numeric(frame[f"target_{m}"], errors="coerce").notna() for m in MEASURES},
+        index=frame.index,
+    ).to_numpy(dtype=bool)
+    failed = passes.eq(False).fillna(False).to_numpy(dtype=bool).any(axis=1)
+    passed = passes.eq(True).fillna(False).to_numpy(dtype=bool)
+    met = (passed | ~has_target).all(axis=1) & has_target.any(axis=1)
+    out = pd.Series(pd.NA, index=frame.index, dtype="boolean")
+    out[met] = True
+    out[failed] = False
     return out

@@ -256,3 +256,23 @@ def test_cli_bulletin_writes_html_and_pdf(planted, tmp_path, no_tofu):
     assert f"{planted['cleared_enterprises']}/80" in text
     for heading in ("按县区", "按园区", "三个清单", "进度滞后事项", "与上次快照相比的变化"):
         assert heading in text, heading
+
+
+def test_park_table_all_met_counts_only_measures_with_a_target(result):
+    """A year without a tax target: a park meeting investment and output meets all it has."""
+    progress = compute_progress(result)
+    py = progress.park_years.copy()
+    assert len(py) >= 2
+    py["target_tax"] = float("nan")
+    py["pass_tax"] = pd.Series(pd.NA, index=py.index, dtype="boolean")
+    py["pass_output"] = py["pass_output"].astype("boolean")
+    py.loc[py.index[0], "pass_output"] = False
+    both = (py["pass_investment"].astype("boolean") & py["pass_output"]).fillna(False)
+    one_fails = (py["pass_investment"].eq(False) | py["pass_output"].eq(False)).fillna(False)
+    assert both.any(), "the sample has a park meeting investment and output"
+    progress = dataclasses.replace(progress, park_years=py)
+    ctx = bulletin_context(result, store=Path("/nonexistent/h.sqlite"), progress=progress)
+    t = ctx["tables"]["parks"]
+    met = [r[t["columns"].index("三项达标")] for r in t["rows"]]
+    want = ["是" if b else "否" if f else "" for b, f in zip(both, one_fails, strict=True)]
+    assert met[0] == "否" and met == want

@@ -136,3 +136,50 @@ def test_no_industrial_land():
     assert out["park"].tolist() == ["全市"]
     assert np.isnan(out["investment_per_mu"].iloc[0])
     assert pd.isna(out["pass_investment"].iloc[0])
+
+
+@pytest.mark.parametrize(
+    ("passes", "targets", "want"),
+    [
+        ((True, True, True), (185, 175, 8), True),  # all met
+        ((True, False, True), (185, 175, 8), False),  # one fails
+        ((False, None, None), (185, 175, 8), False),  # a failure decides, unknowns or not
+        ((True, None, True), (185, 175, 8), None),  # a measure with a target has no value
+        ((True, True, None), (185, 175, None), True),  # no tax target: two of two met
+        ((None, None, None), (None, None, None), None),  # no target at all
+        ((None, None, None), (185, 175, 8), None),  # nothing known
+        ((True, True, True), (None, None, None), None),  # passes without targets do not count
+    ],
+)
+def test_all_targets_met_rule(passes, targets, want):
+    from landclear.rules.parks import all_targets_met
+
+    row = {f"pass_{m}": [p] for m, p in zip(("investment", "output", "tax"), passes, strict=True)}
+    row |= {
+        f"target_{m}": [math.nan if t is None else float(t)]
+        for m, t in zip(("investment", "output", "tax"), targets, strict=True)
+    }
+    got = all_targets_met(pd.DataFrame(row)).iloc[0]
+    assert (got is pd.NA) if want is None else (got is not pd.NA and bool(got) is want)
+
+
+def test_all_targets_met_reads_suffixed_pass_columns():
+    from landclear.rules.parks import all_targets_met
+
+    t = pd.DataFrame(
+        {
+            "pass_investment_after": [True, True],
+            "pass_output_after": [True, False],
+            "pass_tax_after": [True, True],
+            "pass_investment": [False, False],  # the "before" columns are not read
+            "pass_output": [False, False],
+            "pass_tax": [False, False],
+            "target_investment": [185.0, 185.0],
+            "target_output": [175.0, 175.0],
+            "target_tax": [8.0, 8.0],
+        },
+        index=[5, 9],
+    )
+    got = all_targets_met(t, "_after")
+    assert got.dtype == "boolean" and got.index.tolist() == [5, 9]
+    assert got.tolist() == [True, False]
