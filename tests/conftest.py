@@ -13,7 +13,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "shapefiles"
-SHARED = ROOT.parent / "shared" / "reference-data"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 

@@ -24,7 +24,6 @@ from landclear import geo
 from landclear.errors import CRSError
 
 DATA = Path(__file__).parent / "data" / "coord_transform"
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "reference-data"
 GEOD = pyproj.Geod(ellps="GRS80")
 WGS84_GEOD = pyproj.Geod(ellps="WGS84")
 
@@ -118,27 +117,30 @@ def test_one_step_rows() -> None:
         assert max(abs(back[0] - g_lon), abs(back[1] - g_lat)) < 1e-10
 
 
-ASESGEO = SHARED / "coord_transform" / "coord_vectors.csv"
+def test_vectors_are_the_vendored_sources_only() -> None:
+    """Every vendored row comes from a source SOURCE.md lists; asesgeo (GPL) is not vendored."""
+    listed = (DATA / "SOURCE.md").read_text("utf-8").split("| source_lib |", 1)[1]
+    libs = {
+        lib.strip()
+        for line in listed.splitlines()[2:]
+        if line.startswith("|")
+        for lib in line.split("|")[1].split(",")
+    }
+    assert set(VECTORS.source_lib) == libs
+    assert not VECTORS.source_lib.str.contains("asesgeo").any()
 
-if ASESGEO.exists():  # GPL rows: read where the shared folder is beside the clone, not copied
 
-    def test_asesgeo_vectors_from_shared() -> None:
-        """asesgeo (GPL) rows are read from the shared folder, not copied."""
-        df = pd.read_csv(ASESGEO)
-        rows = df[df.source_lib == "asesgeo (R)"]
-        assert len(rows) == 7
-        # Not implemented on purpose: asesgeo's force=TRUE (shift outside China) and its
-        # polygon-based China test (North Korea stays unshifted); we use the DOMAIN §3 box.
-        rows = rows[~rows.note.str.contains("force=TRUE")]
-        assert len(rows) == 5
-        for r in rows.itertuples():
-            got = np.array(FUNCS[(r.from_crs, r.to_crs)](r.lon_in, r.lat_in))
-            want = np.array([r.lon_out, r.lat_out])
-            # R expect_equal: mean relative difference < 1.5e-8.
-            if (want == 0).all():
-                np.testing.assert_array_equal(got, want)
-            else:
-                assert np.abs(got - want).sum() / np.abs(want).sum() < 1.5e-8
+def test_no_test_reads_outside_the_clone() -> None:
+    """A test reading a folder beside the clone would be defined or skipped only there."""
+    word = "sha" + "red"  # spelt apart so that this file does not find itself
+    names = (f'"{word}"', f"'{word}'", f"../{word}")
+    root = Path(__file__).parent
+    found = [
+        str(f.relative_to(root))
+        for f in sorted(root.rglob("*.py"))
+        if any(n in f.read_text("utf-8") for n in names)
+    ]
+    assert found == []
 
 
 def test_domain_published_vectors() -> None:
