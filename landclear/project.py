@@ -175,14 +175,9 @@ def _check_encoding(options: Mapping[str, Any], name: str) -> None:
     """Raise :class:`ProjectError` when ``[inputs.<name>_options] encoding`` is no known codec."""
     if "encoding" not in options:
         return
-    value = options["encoding"]
-    from landclear.io.vectors import normalise_encoding
+    from landclear.io.vectors import option_encoding
 
-    if not isinstance(value, str) or normalise_encoding(value) is None:
-        raise ProjectError(
-            f"[inputs.{name}_options] encoding = {value!r} 不是已知的编码"
-            "（可用 gbk、gb18030、utf-8、big5）/ unknown encoding"
-        )
+    option_encoding(options["encoding"], name)
 
 
 def _sources(value: Any, name: str) -> list[str]:

@@ -133,16 +133,10 @@ def _read_text(path: Path, encoding: str | None = None, input_name: str = "") ->
     if encoding is not None:
         import codecs
 
-        from landclear.io.vectors import normalise_encoding
+        from landclear.io.vectors import option_encoding, python_codec
 
-        gdal = normalise_encoding(encoding)
-        if gdal is None:
-            raise ProjectError(
-                f"[inputs.{input_name}_options] encoding = {encoding!r} 不是已知的编码"
-                "（可用 gbk、gb18030、utf-8、big5）/ unknown encoding",
-                file=path,
-            )
-        codec = codecs.lookup(gdal).name
+        gdal = option_encoding(encoding, input_name, path)
+        codec = codecs.lookup(python_codec(gdal)).name
         codec = "utf-8-sig" if codec == "utf-8" else codec
         try:
             text = data.decode(codec)

@@ -265,6 +265,31 @@ def _member_label(info: zipfile.ZipInfo) -> str:
 # --------------------------------------------------------------------------- encoding
 
 
+def option_encoding(value: object, input_name: str, file: object = None) -> str:
+    """The GDAL name of an ``[inputs.<name>_options] encoding``; one clear error if unknown.
+
+    Examples
+    --------
+    >>> option_encoding("gbk", "parcels")
+    'GB18030'
+    """
+    gdal = normalise_encoding(value) if isinstance(value, str) else None
+    if gdal is None:
+        from landclear.errors import ProjectError
+
+        raise ProjectError(
+            f"[inputs.{input_name}_options] encoding = {value!r} 不是已知的编码"
+            "（可用 gbk、gb18030、utf-8、big5）/ unknown encoding",
+            file=file,
+        )
+    return gdal
+
+
+def python_codec(gdal: str) -> str:
+    """The Python codec of a GDAL encoding name (``GB18030`` → ``gb18030``)."""
+    return _PY_NAME.get(gdal, gdal)
+
+
 def normalise_encoding(name: str) -> str | None:
     """GDAL name of an encoding written in a .cpg file or the project file.
 
@@ -414,13 +439,7 @@ def _choose_encoding(
             return enc, ".cpg", notes
         notes.append(f".cpg 内容无法识别（{text.strip()!r}）/ unknown .cpg code page")
     if option:
-        enc = normalise_encoding(option)
-        if enc is None:
-            raise InputFileError(
-                f"无法识别的编码 encoding = {option!r}（可用 gbk、gb18030、utf-8、big5）"
-                " / unknown encoding"
-            )
-        return enc, "option", notes
+        return normalise_encoding(option) or option, "option", notes
     if dbf is None:
         return "UTF-8", "default", notes
     ldid = dbf[29] if len(dbf) > 29 else 0
@@ -1023,6 +1042,8 @@ def read_vectors(
     'GB18030 (detected)'
     """
     log = log if log is not None else QualityLog()
+    if encoding is not None:
+        encoding = option_encoding(encoding, input_name)  # one clear error, before any file
     rec = log.input(input_name)
     frames: list[gpd.GeoDataFrame] = []
     found_units: dict[str, str] = {}
