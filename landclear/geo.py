@@ -594,6 +594,48 @@ def _fmt(b: NDArray[np.float64] | tuple[float, ...], nd: int) -> str:
     return "(" + ", ".join(f"{v:.{nd}f}" for v in b) + ")"
 
 
+def is_degrees(bounds: NDArray[np.float64]) -> bool:
+    """Whether (minx, miny, maxx, maxy) can be longitudes and latitudes."""
+    return bool(np.abs(bounds[[0, 2]]).max() <= 180 and np.abs(bounds[[1, 3]]).max() <= 90)
+
+
+def bounds_text(bounds: NDArray[np.float64]) -> str:
+    """Bounds for a message: 3 decimals in degrees, whole metres otherwise."""
+    return _fmt(bounds, 3 if is_degrees(bounds) else 0)
+
+
+def likely_crs(
+    bounds: NDArray[np.float64], region: tuple[float, float, float, float] | None = None
+) -> str:
+    """Chinese hint naming the CRS that projected coordinates most likely are in.
+
+    A GK easting with a zone prefix (36xxxxxx) names its zone; one without
+    (100–900 km) names the no-prefix zones that put the data in ``region``
+    (the project's study region, :func:`study_region`), else the family
+    (EPSG:4534–4554).
+
+    Examples
+    --------
+    >>> likely_crs(np.array([36_370_000.0, 4_320_000, 36_371_000, 4_321_000]))
+    '可能是 EPSG:4524（CGCS2000 3度带，带号 36，中央经线 108°E）'
+    >>> likely_crs(np.array([370_000.0, 4_320_000, 371_000, 4_321_000]), SHIZUISHAN_BOUNDS)
+    '可能是 EPSG:4545（CGCS2000 3度带，中央经线 108°E）'
+    """
+    x0, y0, x1, y1 = bounds
+    zone = int(x0 // 1_000_000)
+    if 25 <= zone <= 45 and int(x1 // 1_000_000) == zone and 0 < y0 <= y1 < 10_000_000:
+        epsg = 4513 + zone - 25
+        return f"可能是 EPSG:{epsg}（CGCS2000 3度带，带号 {zone}，中央经线 {3 * zone}°E）"
+    if 0 < x0 <= x1 < 1_000_000 and 0 < y0 <= y1 < 10_000_000:
+        fits = [c for c in range(4534, 4555) if _fits_region(bounds, c, region)] if region else []
+        if fits:
+            return "可能是 " + "或 ".join(
+                f"EPSG:{c}（CGCS2000 3度带，中央经线 {3 * (c - 4534 + 25)}°E）" for c in fits
+            )
+        return "可能是 CGCS2000 3度带（不带带号）EPSG:4534–4554，如 EPSG:4544（105°E）、EPSG:4545（108°E）"
+    return "无法判断应为哪个坐标系"
+
+
 def check_plausible(
     gdf: gpd.GeoDataFrame | gpd.GeoSeries,
     region_bounds: tuple[float, float, float, float] | None = None,

@@ -726,16 +726,16 @@ def _to_output_crs(
             rec.notes.append(f"{ds.shown}: {msg}")
     # Coordinates that do not fit their declared CRS (a GK zone prefix in a
     # no-prefix CRS, the wrong zone, swapped axes) are warned about before reprojection.
-    from landclear.geo import check_plausible
+    from landclear.geo import bounds_text, check_plausible, is_degrees, likely_crs
 
     problem = check_plausible(gdf, region)
     bounds = np.asarray(gdf.total_bounds, dtype=np.float64)
     finite = bool(len(gdf)) and np.isfinite(bounds).all()
-    if finite and gdf.crs.is_geographic and not _valid_degrees(bounds):
+    if finite and gdf.crs.is_geographic and not is_degrees(bounds):
         # Metres labelled as degrees: every later step (area, maps) would fail or lie.
         raise CRSError(
-            f"坐标系 {label} 是经纬度，但坐标范围 {_fmt_bounds(bounds)} 不是有效的度数"
-            f"（像投影坐标，单位米）；{_likely_crs(bounds)}。请修正 .prj，或在项目文件 "
+            f"坐标系 {label} 是经纬度，但坐标范围 {bounds_text(bounds)} 不是有效的度数"
+            f"（像投影坐标，单位米）；{likely_crs(bounds, region)}。请修正 .prj，或在项目文件 "
             f"[inputs.{rec.name}_options] crs 中写明 / coordinates are not degrees: wrong CRS",
             file=ds.shown,
         )
@@ -748,62 +748,13 @@ def _to_output_crs(
         if finite and not np.isfinite(np.asarray(out.total_bounds, dtype=np.float64)).all():
             # e.g. GK eastings with a zone prefix (36xxxxxx) in a CRS without one
             raise CRSError(
-                f"坐标无法按 {label} 转换为经纬度（坐标范围 {_fmt_bounds(bounds)}），坐标与坐标系不符"
-                f"{'：' + problem if problem else '；' + _likely_crs(bounds)}。请修正 .prj，或在"
+                f"坐标无法按 {label} 转换为经纬度（坐标范围 {bounds_text(bounds)}），坐标与坐标系不符"
+                f"{'：' + problem if problem else '；' + likely_crs(bounds, region)}。请修正 .prj，或在"
                 f"项目文件 [inputs.{rec.name}_options] crs 中写明 / coordinates do not fit the CRS",
                 file=ds.shown,
             )
         gdf = out
     return gdf, label
-
-
-def _valid_degrees(bounds: np.ndarray) -> bool:
-    return bool(np.abs(bounds[[0, 2]]).max() <= 180 and np.abs(bounds[[1, 3]]).max() <= 90)
-
-
-def _fmt_bounds(bounds: np.ndarray) -> str:
-    nd = 3 if _valid_degrees(bounds) else 0
-    return "(" + ", ".join(f"{v:.{nd}f}" for v in bounds) + ")"
-
-
-def _likely_crs(bounds: np.ndarray) -> str:
-    """Chinese hint naming the CRS that projected coordinates most likely are in.
-
-    A GK easting with a zone prefix (36xxxxxx) names its zone; one without
-    (100–900 km) names the no-prefix zones that put the data in Shizuishan,
-    else the family (EPSG:4534–4554).
-
-    Examples
-    --------
-    >>> _likely_crs(np.array([36_370_000.0, 4_320_000, 36_371_000, 4_321_000]))
-    '可能是 EPSG:4524（CGCS2000 3度带，带号 36，中央经线 108°E）'
-    >>> _likely_crs(np.array([370_000.0, 4_320_000, 371_000, 4_321_000]))
-    '可能是 EPSG:4545（CGCS2000 3度带，中央经线 108°E）'
-    """
-    from pyproj import Transformer
-
-    from landclear.geo import SHIZUISHAN_BOUNDS
-
-    x0, y0, x1, y1 = bounds
-    zone = int(x0 // 1_000_000)
-    if 25 <= zone <= 45 and int(x1 // 1_000_000) == zone and 0 < y0 <= y1 < 10_000_000:
-        return (
-            f"可能是 EPSG:{4513 + zone - 25}（CGCS2000 3度带，带号 {zone}，中央经线 {3 * zone}°E）"
-        )
-    if 0 < x0 <= x1 < 1_000_000 and 0 < y0 <= y1 < 10_000_000:
-        fits = []
-        for zone in range(25, 46):
-            epsg = 4534 + zone - 25
-            tr = Transformer.from_crs(epsg, 4490, always_xy=True)
-            lon0, lat0, lon1, lat1 = tr.transform_bounds(*bounds, densify_pts=5)
-            bx0, by0, bx1, by1 = SHIZUISHAN_BOUNDS
-            inside = bx0 - 0.05 <= lon0 and by0 - 0.05 <= lat0
-            if inside and lon1 <= bx1 + 0.05 and lat1 <= by1 + 0.05:
-                fits.append(f"EPSG:{epsg}（CGCS2000 3度带，中央经线 {3 * zone}°E）")
-        if fits:
-            return "可能是 " + "或 ".join(fits)
-        return "可能是 CGCS2000 3度带（不带带号）EPSG:4534–4554，如 EPSG:4544（105°E）、EPSG:4545（108°E）"
-    return "无法判断应为哪个坐标系"
 
 
 def _check_extent(gdf: gpd.GeoDataFrame, ds: _Dataset, rec: InputRecord, log: QualityLog) -> None:
