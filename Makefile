@@ -5,10 +5,12 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 OUT ?= out
-# Debian packages: a CJK font (maps, charts, PDFs), Chromium (browser tests),
-# PostgreSQL + PostGIS (database tests), poppler (PDF text checks).
-DEMO_DEBS := fonts-noto-cjk
-TEST_DEBS := fonts-noto-cjk chromium postgresql postgresql-15-postgis-3 poppler-utils
+# Debian packages: a CJK font (maps, charts, PDFs), Pango/HarfBuzz (WeasyPrint's PDF
+# rendering), Chromium (browser tests), PostgreSQL + PostGIS (database tests), poppler
+# (PDF text checks).
+PDF_DEBS := fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+DEMO_DEBS := $(PDF_DEBS)
+TEST_DEBS := $(PDF_DEBS) chromium postgresql postgresql-15-postgis-3 poppler-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test lint bench install install-test system-deps-demo system-deps-test notebooks clean
