@@ -24,6 +24,7 @@ from typing import Any
 
 import nbformat
 import pytest
+from documented import CLEARING_ACTIONS
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -349,10 +350,6 @@ def test_dask_notebook_matches_the_pandas_engine(name: str, run_notebook):
 
     layer = gpd.read_file(done.workdir / "out" / "dask" / "landclear.gpkg", layer="parcels")
     assert set(layer.loc[layer["idle"].astype(bool), "parcel_id"]) == set(PLANTED["idle"])
-
-
-#: Actions of rules.toml [actions] that vacate the land (docs/scenarios.md §2).
-CLEARING_ACTIONS = {"无偿收回", "政府收储", "整体腾退", "搬迁入园", "兼并重组", "债转股"}
 
 
 @pytest.mark.parametrize("name", ["07_scenarios"])

@@ -59,19 +59,29 @@ def test_codes_and_names_on_uniques_equal_elementwise():
 
 
 def test_remembered_results_equal_fresh_ones_across_calls():
+    import landclear.ids
     from landclear.ids import clear_memo
 
     clear_memo()
     first = _big(["宁夏甲（集团）有限责任公司", "乙 公司", None, "丙分公司"])
     second = _big(["乙 公司", "丁厂【石嘴山】", None, "宁夏甲（集团）有限责任公司", "戊"])
-    tm.assert_series_equal(normalise_name(first), normalise_name.__wrapped__(first))
-    # Half of the second call's strings are remembered, half are new.
+    fresh = normalise_name.__wrapped__(first)
+    tm.assert_series_equal(normalise_name(first), fresh)
+    # The first call remembered its three distinct strings under the function's key.
+    key = ("landclear.ids", "normalise_name", (), ())
+    assert key in landclear.ids._MEMO
+    remembered, table = landclear.ids._MEMO[key]
+    assert sorted(remembered.to_pylist()) == sorted(first.dropna().unique())
+    # Asked again, every string is remembered: same values, nothing computed or added.
+    tm.assert_series_equal(normalise_name(first), fresh)
+    assert landclear.ids._MEMO[key][1] is table
+    # Half of the second call's strings are remembered, half are new (and then remembered).
     tm.assert_series_equal(normalise_name(second), normalise_name.__wrapped__(second))
+    assert len(landclear.ids._MEMO[key][0]) == 5
     branch = normalise_name(second, drop_branch=True)
     tm.assert_series_equal(branch, normalise_name.__wrapped__(second, drop_branch=True))
+    assert ("landclear.ids", "normalise_name", (), (("drop_branch", True),)) in landclear.ids._MEMO
     q = _big(["1,234.5", "１５亩", None, "300元"])
-    for a, b in zip(parse_quantity(q), parse_quantity.__wrapped__(q), strict=True):
-        tm.assert_series_equal(a, b)
     for a, b in zip(parse_quantity(q), parse_quantity.__wrapped__(q), strict=True):
         tm.assert_series_equal(a, b)
 

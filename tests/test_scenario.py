@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from documented import CLEARING_ACTIONS
 from shapely.geometry import box
 
 from landclear.errors import LandclearError, ProjectError
@@ -524,14 +525,7 @@ def test_cli_scenario_on_the_sample(tmp_path, name):
     if name == "recommended_2024":
         (summary,) = summaries
         assert summary["parcels_cleared"] == len(layer)
-        assert set(layer["action"]) <= {
-            "无偿收回",
-            "政府收储",
-            "整体腾退",
-            "搬迁入园",
-            "兼并重组",
-            "债转股",
-        }
+        assert set(layer["action"]) <= CLEARING_ACTIONS
         assert sheets == [f"情景-{name}-园区", f"情景-{name}-宗地", f"情景-{name}-进度"]
     else:  # one least-land plan per park
         assert sorted(x["park"] for x in summaries) == [
@@ -552,14 +546,23 @@ def test_cli_unknown_scenario_exits_2(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_clearing_actions_are_the_documented_ones():
+    """``clear="recommended"`` takes the actions docs/scenarios.md lists, no more, no fewer."""
+    import landclear.scenario
+
+    assert set(landclear.scenario.CLEARING_ACTIONS) == CLEARING_ACTIONS
+    assert len(landclear.scenario.CLEARING_ACTIONS) == len(CLEARING_ACTIONS)  # no repeats
+    docs = (ROOT / "docs" / "scenarios.md").read_text("utf-8")
+    line = next(x for x in docs.splitlines() if x.startswith("| `recommended`"))
+    assert set(line.rsplit(":", 1)[1].strip(" |").split("、")) == CLEARING_ACTIONS
+
+
 # --------------------------------------------------------------------------- the sample
 def test_sample_recommended_disposals(sample_result):
     r = sample_result
     for relet in ("none", "target"):
         s = scenario(r, "recommended", relet=relet, year=2024)
-        chosen = r.parcels["action"].isin(
-            ["无偿收回", "政府收储", "整体腾退", "搬迁入园", "兼并重组", "债转股"]
-        )
+        chosen = r.parcels["action"].isin(CLEARING_ACTIONS)
         assert s.summary["parcels_cleared"] == int(chosen.sum())
         assert s.summary["mu_cleared"] == pytest.approx(
             float(r.parcels.loc[chosen, "area_mu"].sum())

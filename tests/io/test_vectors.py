@@ -175,7 +175,7 @@ def test_mapshaper_fixtures_decode_as_published(row):
     assert table[text_col].iloc[int(row["record_index"])] == row["expected_value"]
 
 
-def testnormalise_encoding_spellings():
+def test_normalise_encoding_spellings():
     assert normalise_encoding("Big-5") == "BIG5"
     assert normalise_encoding("936") == "GB18030"
     assert normalise_encoding("gbk") == "GB18030"

@@ -1,4 +1,8 @@
-"""Fixtures for the map tests: a synthetic result, the sample run, a headless Chromium."""
+"""Fixtures for the map tests: a synthetic result and a page of the shared Chromium.
+
+The sample run (``sample_result``) and the browser are the session fixtures of
+``tests/conftest.py``.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,6 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).parent))
 
 from synthetic import fake_result  # noqa: E402
@@ -18,13 +21,6 @@ from synthetic import fake_result  # noqa: E402
 @pytest.fixture(scope="session")
 def fake():
     return fake_result()
-
-
-@pytest.fixture(scope="session")
-def sample_result():
-    from landclear.analysis import run
-
-    return run(ROOT / "shapefiles" / "project.toml")
 
 
 class Page:

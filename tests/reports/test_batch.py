@@ -13,18 +13,13 @@ from urllib.parse import unquote
 
 import openpyxl
 import pytest
+from pdfcheck import pdftotext
 from pypdf import PdfReader
 
 from landclear.reports import render_parcel_reports
 
 EVIL = "<img src=x onerror=alert(1)>${alert(2)}"
 SCRIPT = "<script>alert('一地一档')</script>宁夏某某有限公司"
-
-
-def _pdftotext(path: Path) -> str:
-    return subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
-    ).stdout
 
 
 def _squash(text: str) -> str:
@@ -46,7 +41,7 @@ def test_pdf_text_layer_has_name_and_action(sample_result, batch, batch_dir):
     ent = sample_result.enterprises.set_index("enterprise_id")["name"]
     for row in batch.table.head(8).itertuples():  # a handful of files: clarity over speed
         pdf = batch_dir / row.pdf
-        text = _squash(_pdftotext(pdf))
+        text = _squash(pdftotext(pdf))
         parcel = p.loc[row.parcel_id]
         name = ent.get(parcel["enterprise_id"], parcel["owner_name"])
         assert _squash(str(name)) in text
@@ -186,7 +181,7 @@ def test_hostile_ids_stay_inside_and_text_stays_text(sample_result, tmp_path):
     for rel in idx.table["html"]:
         html = (out / rel).read_text("utf-8")
         assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
-    pdf_text = _squash(_pdftotext(out / idx.table["pdf"].iloc[0]))
+    pdf_text = _squash(pdftotext(out / idx.table["pdf"].iloc[0]))
     assert _squash(EVIL) in pdf_text
 
 
@@ -208,7 +203,7 @@ def test_enterprise_name_with_script_stays_text(sample_result, tmp_path, no_tofu
         assert "<script>" not in text
         assert "&lt;script&gt;alert(&#39;一地一档&#39;)&lt;/script&gt;" in text
     pdf = tmp_path / idx.table["pdf"].iloc[0]
-    assert _squash(SCRIPT) in _squash(_pdftotext(pdf))
+    assert _squash(SCRIPT) in _squash(pdftotext(pdf))
     no_tofu(pdf)
 
 

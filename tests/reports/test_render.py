@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+from pdfcheck import missing_glyphs, pdftotext
 
 from landclear.reports.parcel import build_contexts
 from landclear.reports.render import (
@@ -20,12 +20,6 @@ from landclear.reports.render import (
 
 EVIL = "<script>alert(1)</script><img src=x onerror=alert(2)>${alert(3)}"
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _pdftotext(path: Path) -> str:
-    return subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
-    ).stdout
 
 
 def _context(result):
@@ -132,8 +126,6 @@ def test_subset_font_keeps_cid_equal_gid_and_every_outline(tmp_path):
 
 def test_missing_glyph_check_sees_tofu_and_bad_cids(tmp_path, monkeypatch):
     """The PDF check is real: it flags a character no font has, and a packed CID font."""
-    from conftest import missing_glyphs
-
     import landclear.reports.render as render
 
     html = f"<html><body><p>{SAMPLE_TEXT}</p></body></html>"
@@ -236,7 +228,7 @@ def test_templates_from_the_project_file(tmp_path):
         html = (tmp_path / "out" / row.html).read_text("utf-8")
         assert f"自定义档案 {row.parcel_id}" in html and "#123456" in html
         assert "@page" not in html  # the user's style.css replaced the shipped one
-        pdf_text = re.sub(r"\s+", "", _pdftotext(tmp_path / "out" / row.pdf))
+        pdf_text = re.sub(r"\s+", "", pdftotext(tmp_path / "out" / row.pdf))
         assert f"自定义档案{row.parcel_id}" in pdf_text
     # The bulletin template comes from the same folder.
     written = write_bulletin(result, tmp_path / "b", store=tmp_path / "none.sqlite", pdf=False)
