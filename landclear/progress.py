@@ -47,6 +47,7 @@ __all__ = [
     "compute_progress",
     "disposal_table",
     "enterprise_keys",
+    "qualifying",
     "register_cli",
     "status_class",
     "write_progress",
@@ -145,6 +146,31 @@ def _flag(frame: pd.DataFrame, name: str) -> pd.Series:
     return frame[name].astype("boolean").fillna(False).astype(bool)
 
 
+def qualifying(parcels: pd.DataFrame) -> pd.Series:
+    """Whether a cleared parcel's land counts toward the mu target (DOMAIN §5.9).
+
+    It counts when the parcel is idle, of low efficiency, or of an
+    enterprise stopped for two years or more (``idle``, ``low_efficiency``,
+    ``stopped_2y``); a missing column or value counts as no.
+
+    Parameters
+    ----------
+    parcels : DataFrame
+
+    Returns
+    -------
+    Series
+        bool, index-aligned with ``parcels``.
+
+    Example
+    -------
+    >>> p = pd.DataFrame({"idle": [True, False, None], "stopped_2y": [False, True, None]})
+    >>> qualifying(p).tolist()
+    [True, True, False]
+    """
+    return _flag(parcels, "idle") | _flag(parcels, "low_efficiency") | _flag(parcels, "stopped_2y")
+
+
 def disposal_table(result: Any) -> pd.DataFrame:
     """Every disposal with its enterprise, state and counted area.
 
@@ -209,8 +235,7 @@ def disposal_table(result: Any) -> pd.DataFrame:
     )
 
     d["parcel_known"] = isin(d["parcel_id"], parcels["parcel_id"])
-    pq = _flag(parcels, "idle") | _flag(parcels, "low_efficiency") | _flag(parcels, "stopped_2y")
-    parcels = parcels.assign(_q=pq)
+    parcels = parcels.assign(_q=qualifying(parcels))
     d["qualifies"] = _lookup(parcels, "_q", d["parcel_id"]).astype("boolean").fillna(False)
     # An enterprise-only disposal: the enterprise qualifies through its state or its land.
     parts = []

@@ -52,6 +52,7 @@ import pandas as pd
 
 from landclear.errors import LandclearError, ProjectError
 from landclear.labels import LABELS, label
+from landclear.progress import _flag, enterprise_keys, qualifying
 from landclear.rules.parks import (
     CITY_ROW,
     MEASURES,
@@ -603,12 +604,6 @@ def _after(
     return after, relet_mu
 
 
-def _flag(frame: pd.DataFrame, name: str) -> pd.Series:
-    if name not in frame:
-        return pd.Series(False, index=frame.index)
-    return frame[name].astype("boolean").fillna(False).astype(bool)
-
-
 def _progress_effect(result: Result, mask: pd.Series) -> dict[str, Any]:
     """What clearing ``mask`` adds to the 80 / 4000 progress, counted as ``landclear.progress``.
 
@@ -617,8 +612,9 @@ def _progress_effect(result: Result, mask: pd.Series) -> dict[str, Any]:
     any of its parcels is cleared), keyed like the disposal ledger
     (:func:`landclear.progress.enterprise_keys`); land counts by the mu of
     cleared parcels that are idle, low-efficiency or of a long-stopped
-    enterprise. Enterprises and parcels the ledger already counts as
-    cleared on ``as_of`` are not counted again.
+    enterprise (:func:`landclear.progress.qualifying`). Enterprises and
+    parcels the ledger already counts as cleared on ``as_of`` are not
+    counted again.
 
     Returns
     -------
@@ -628,8 +624,6 @@ def _progress_effect(result: Result, mask: pd.Series) -> dict[str, Any]:
         ``..._before`` / ``..._after`` when the run has one, and the
         per-parcel ``counts`` mask and ``stopped_ids`` (popped by the caller).
     """
-    from landclear.progress import enterprise_keys
-
     parcels = result.parcels
     progress = (getattr(result, "extras", None) or {}).get("progress")
     disposals = getattr(progress, "disposals", None)
@@ -642,9 +636,7 @@ def _progress_effect(result: Result, mask: pd.Series) -> dict[str, Any]:
             done_parcels = set(done["parcel_id"].dropna().astype(str))
     pid = parcels["parcel_id"].astype("string")
     already = _flag(parcels, "cleared") | pid.isin(done_parcels).fillna(False).astype(bool)
-    qualifies = _flag(parcels, "idle") | _flag(parcels, "low_efficiency")
-    qualifies |= _flag(parcels, "stopped_2y")
-    counts = mask & qualifies & ~already
+    counts = mask & qualifying(parcels) & ~already
 
     owners = pd.DataFrame(
         {

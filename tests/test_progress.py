@@ -17,6 +17,7 @@ from landclear.progress import (
     attach,
     compute_progress,
     disposal_table,
+    qualifying,
     status_class,
     write_progress,
 )
@@ -138,6 +139,23 @@ def test_status_classes():
         pd.Series(["已完成", "办结", "已办结", "已处置", "完成", "推进中", "计划", "?"])
     )
     assert got.tolist() == ["completed"] * 5 + ["ongoing", "planned", "other"]
+
+
+def test_qualifying_land_is_idle_low_efficiency_or_long_stopped():
+    p = pd.DataFrame(
+        {
+            "idle": [True, False, False, False, None, False],
+            "low_efficiency": [False, True, False, False, None, pd.NA],
+            "stopped_2y": [False, False, True, False, None, False],
+        },
+        index=[10, 11, 12, 13, 14, 15],
+    )
+    got = qualifying(p)
+    assert got.dtype == bool and got.index.tolist() == p.index.tolist()
+    assert got.tolist() == [True, True, True, False, False, False]
+    # A missing column is "no", not an error.
+    assert qualifying(p[["stopped_2y"]]).tolist() == [False, False, True, False, False, False]
+    assert not qualifying(pd.DataFrame(index=[1, 2])).any()
 
 
 def test_hand_made_counts(tmp_path):

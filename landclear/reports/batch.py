@@ -176,9 +176,7 @@ def _render_job(job: _Job) -> tuple[str, dict[str, list[int]]]:
     stats = {"png": _stat(png_path), "html": _stat(html_path)}
     if job.pdf:
         pdf_path = folder / f"{job.stem}.pdf"
-        tmp = folder / f".{job.stem}.pdf.tmp{os.getpid()}"
-        html_to_pdf(html, tmp, folder, images={png_name: png}, font_file=job.font_file)
-        os.replace(tmp, pdf_path)
+        html_to_pdf(html, pdf_path, folder, images={png_name: png}, font_file=job.font_file)
         stats["pdf"] = _stat(pdf_path)
     return job.stem, stats
 

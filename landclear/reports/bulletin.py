@@ -554,17 +554,13 @@ def write_bulletin(
     html_path.write_text(html_text, "utf-8")
     written["html"] = html_path
     if pdf:
-        import os
-
         from landclear.reports.render import html_to_pdf, subset_font, text_charset
 
         cjk_font_path()  # a clear FontError now rather than boxes in the PDF
         # Same renderer as the parcel files: no network, the CJK font first in
         # every stack, subset to the characters printed (a fraction of the time).
         font = subset_font(text_charset([html_text]))
-        pdf_path = out / "bulletin.pdf"
-        tmp = out / f".bulletin.pdf.tmp{os.getpid()}"
-        html_to_pdf(html_text, tmp, out, font_file=str(font) if font else None)
-        os.replace(tmp, pdf_path)
-        written["pdf"] = pdf_path
+        written["pdf"] = html_to_pdf(
+            html_text, out / "bulletin.pdf", out, font_file=str(font) if font else None
+        )
     return written

@@ -28,7 +28,7 @@ import pandas as pd
 import shapely
 
 from landclear.errors import ProjectError
-from landclear.labels import LIST_NAMES, label
+from landclear.labels import LIST_NAMES, VALUE_LABELS, label
 
 RADIUS_M = 500.0
 
@@ -329,16 +329,6 @@ def fmt_bool(s: pd.Series, language: str) -> pd.Series:
 # --------------------------------------------------------------------------- contexts
 
 
-#: How an owner was linked to an enterprise, for the "match to confirm" note (landclear.match).
-MATCH_METHODS = {
-    "code_conflict": ("信用代码一致但名称不符", "same credit code, different name"),
-    "name": ("按名称匹配，无有效信用代码", "matched by name, no valid credit code"),
-    "branch": ("分支机构归并到总公司", "branch linked to its parent"),
-    "fuzzy": ("按相似名称匹配", "matched by a similar name"),
-    "none": ("未匹配到企业", "no enterprise found"),
-}
-
-
 def _match_note(m: dict[str, Any], z: int) -> str:
     """One match-report record as a note: who was linked to whom, how, and how sure.
 
@@ -346,10 +336,11 @@ def _match_note(m: dict[str, Any], z: int) -> str:
     -------
     >>> _match_note({"method": "fuzzy", "record_name": "甲公司", "entity_name": "甲有限公司",
     ...              "score": 91.2, "note": ""}, 0)
-    '企业匹配待确认：甲公司 → 甲有限公司（按相似名称匹配，相似度 91）'
+    '企业匹配待确认：甲公司 → 甲有限公司（模糊匹配(请核对)，相似度 91）'
     """
     method = str(m.get("method"))
-    how = MATCH_METHODS.get(method, (method, method))[z]
+    # The method's words are those of the workbook's 匹配核对 sheet (labels.VALUE_LABELS).
+    how = VALUE_LABELS["method"].get(method, (method, method))[z]
     name = m.get("record_name") or m.get("record_code") or "—"
     target = m.get("entity_name") or m.get("enterprise_id")
     score = m.get("score")

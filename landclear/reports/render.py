@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import tempfile
 from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
@@ -283,7 +284,11 @@ def html_to_pdf(
     images: Mapping[str, bytes] | None = None,
     font_file: str | None = None,
 ) -> Path:
-    """Write one PDF from HTML text with WeasyPrint.
+    """Write one PDF from HTML text with WeasyPrint, atomically.
+
+    The PDF is written to a temporary file beside ``pdf_path`` and renamed
+    over it when complete: an interrupted or failed run leaves the previous
+    file (or none), never a truncated one.
 
     Parameters
     ----------
@@ -310,8 +315,16 @@ def html_to_pdf(
     served = {(base / k).as_uri(): v for k, v in (images or {}).items()}
     fetcher = _fetcher(served)
     doc = HTML(string=html, base_url=base.as_uri() + "/", url_fetcher=fetcher)
-    doc.write_pdf(str(pdf_path), font_config=_font_config(), stylesheets=_extra_css(font_file))
-    return Path(pdf_path)
+    pdf_path = Path(pdf_path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{pdf_path.name}.", suffix=".tmp", dir=pdf_path.parent)
+    os.close(fd)
+    try:
+        doc.write_pdf(tmp, font_config=_font_config(), stylesheets=_extra_css(font_file))
+        os.replace(tmp, pdf_path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return pdf_path
 
 
 def _fetcher(served: Mapping[str, bytes]):

@@ -154,7 +154,21 @@ def test_match_to_confirm_is_a_note_of_the_parcel(sample_result):
         assert len(row) == 1
         notes = build_contexts(sample_result, row)[0]["quality"]
         note = next(n for n in notes if n.startswith("企业匹配待确认"))
-        assert m["record_name"] in note and "按名称匹配" in note
+        assert m["record_name"] in note and "名称一致" in note
+
+
+@pytest.mark.parametrize("method", ["name", "fuzzy", "branch", "code_conflict", "none"])
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_match_note_names_the_method_as_the_workbook_does(method, language):
+    """The parcel file and the workbook's 匹配核对 sheet use the same words for a method."""
+    from landclear.labels import translate_values
+    from landclear.reports.parcel import _match_note
+
+    sheet = translate_values(pd.DataFrame({"method": [method]}), language)["method"].iloc[0]
+    assert sheet != method or language == "en"  # translated (English "branch" is itself)
+    record = {"method": method, "record_name": "甲公司", "entity_name": "甲有限公司", "score": 90.0}
+    note = _match_note(record, 0 if language == "zh" else 1)
+    assert sheet in note
 
 
 def test_rejected_duplicate_row_is_a_note_of_the_kept_parcel(sample_result):

@@ -243,3 +243,25 @@ def test_templates_from_the_project_file(tmp_path):
         result, tmp_path / "out", parcel_ids=ids, workers=2, progress=False
     )
     assert third.rendered == 3
+
+
+def test_html_to_pdf_replaces_the_file_only_when_complete(tmp_path, monkeypatch):
+    """A PDF that fails half-way leaves the earlier file whole and no temporary file behind."""
+    import weasyprint
+
+    from landclear.reports.render import html_to_pdf
+
+    target = tmp_path / "a.pdf"
+    assert html_to_pdf("<p>石嘴山</p>", target, tmp_path) == target
+    before = target.read_bytes()
+    assert before.startswith(b"%PDF")
+
+    def half_then_fail(self, target=None, **kwargs):
+        Path(target).write_bytes(b"%PDF-1.7 truncated")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(weasyprint.HTML, "write_pdf", half_then_fail)
+    with pytest.raises(OSError, match="disk full"):
+        html_to_pdf("<p>平罗</p>", target, tmp_path)
+    assert target.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.pdf"]
