@@ -27,9 +27,10 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ __all__ = [
     "default_store",
     "input_hashes",
     "list_snapshots",
+    "live_state",
     "load_state",
     "previous_snapshot",
     "snapshot",
@@ -501,7 +503,12 @@ def list_snapshots(store: str | Path) -> pd.DataFrame:
     return pd.DataFrame(out, columns=cols)
 
 
-def previous_snapshot(result: Any, store: str | Path | None = None) -> int | None:
+def previous_snapshot(
+    result: Any,
+    store: str | Path | None = None,
+    *,
+    live: Callable[[], dict[str, Any]] | None = None,
+) -> int | None:
     """The snapshot a report on ``result`` compares with: the latest that is not of this state.
 
     The half-year routine is "run, snapshot, write the bulletin": the latest
@@ -515,6 +522,10 @@ def previous_snapshot(result: Any, store: str | Path | None = None) -> int | Non
     result : Result
     store : path, optional
         Default :func:`default_store` of the result's project.
+    live : callable, optional
+        The run's state, as :func:`live_state` gives it: built only when a
+        snapshot has the run's ``as_of``, and then at most once. Pass the
+        same one to :func:`changes` to build it once for both.
 
     Returns
     -------
@@ -530,13 +541,28 @@ def previous_snapshot(result: Any, store: str | Path | None = None) -> int | Non
     snaps = list_snapshots(store)
     if len(snaps) == 0:
         return None
+    live = live or live_state(result)
     as_of = result.project.as_of.isoformat()
-    live = _live_state(result)
     ids = [int(i) for i in snaps["id"]]
     for sid, snap_as_of in zip(reversed(ids), reversed(snaps["as_of"].tolist()), strict=True):
-        if snap_as_of != as_of or not compare(load_state(store, sid), live).empty:
+        if snap_as_of != as_of or not compare(load_state(store, sid), live()).empty:
             return sid
     return ids[0]
+
+
+def live_state(result: Any) -> Callable[[], dict[str, Any]]:
+    """The state of a live run for :func:`compare`, built on the first call and then kept.
+
+    Building it walks every parcel, enterprise and disposal; a report that
+    picks its snapshot (:func:`previous_snapshot`) and then compares with it
+    (:func:`changes`) passes one ``live_state(result)`` to both.
+
+    Example
+    -------
+    >>> live = live_state(result)  # doctest: +SKIP
+    >>> ch = changes(result, since=previous_snapshot(result, live=live), live=live)  # doctest: +SKIP
+    """
+    return cache(lambda: _live_state(result))
 
 
 def _live_state(result: Any) -> dict[str, Any]:
@@ -899,6 +925,7 @@ def changes(
     until: dt.date | str | int | None = None,
     *,
     store: str | Path | None = None,
+    live: Callable[[], dict[str, Any]] | None = None,
 ) -> Changes:
     """What changed since a snapshot.
 
@@ -915,6 +942,9 @@ def changes(
     store : path, optional
         History file when ``result_or_store`` is a Result; default next to
         the project file.
+    live : callable, optional
+        The run's state from :func:`live_state` (one already built for
+        :func:`previous_snapshot`); default built here.
 
     Returns
     -------
@@ -935,7 +965,8 @@ def changes(
         language = getattr(result.project, "language", "zh")
         path = Path(store) if store is not None else default_store(result.project)
         old = load_state(path, since)
-        new = load_state(path, until) if until is not None else _live_state(result)
+        live = live or live_state(result)
+        new = load_state(path, until) if until is not None else live()
     return compare(old, new, language)
 
 

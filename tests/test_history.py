@@ -418,3 +418,82 @@ def test_concurrent_snapshots(first, tmp_path):
             "SELECT snapshot_id, count(*) FROM parcel_states GROUP BY snapshot_id"
         ).fetchall()
     assert [n for _, n in counts] == [len(result.parcels)] * 3
+
+
+# --------------------------------------------------------------------------- previous_snapshot
+def _count_live_states(monkeypatch) -> list[int]:
+    """Count how often the run's live state is built."""
+    import landclear.history as history
+
+    calls: list[int] = []
+    real = history._live_state
+    monkeypatch.setattr(history, "_live_state", lambda r: calls.append(1) or real(r))
+    return calls
+
+
+def _set_as_of(store: Path, sid: int, as_of: str) -> None:
+    """Make snapshot ``sid`` one of another reporting date (an earlier half year)."""
+    conn = sqlite3.connect(store)
+    with conn:
+        conn.execute("UPDATE snapshots SET as_of=? WHERE id=?", (as_of, sid))
+    conn.close()
+
+
+def test_previous_snapshot_of_an_empty_store_is_none(sample_result, tmp_path, monkeypatch):
+    import landclear.history as history
+
+    built = _count_live_states(monkeypatch)
+    assert history.previous_snapshot(sample_result, tmp_path / "none.sqlite") is None
+    with history._connect(tmp_path / "empty.sqlite"):
+        pass  # the schema, no snapshot
+    assert history.previous_snapshot(sample_result, tmp_path / "empty.sqlite") is None
+    assert built == []
+
+
+def test_previous_snapshot_when_every_snapshot_is_of_this_state(sample_result, tmp_path):
+    from landclear.history import previous_snapshot
+
+    store = tmp_path / "h.sqlite"
+    first = snapshot(sample_result, store=store, label="a")
+    snapshot(sample_result, store=store, label="b")
+    assert previous_snapshot(sample_result, store) == first.id  # nothing to report: the earliest
+
+
+def test_previous_snapshot_same_as_of_but_changed_data(sample_result, tmp_path):
+    """A later snapshot with this as_of whose data differ is the one to compare with."""
+    import dataclasses
+
+    from landclear.history import previous_snapshot
+
+    # The snapshot saw one parcel not yet idle: against it, the run shows it newly idle.
+    parcels = sample_result.parcels.copy()
+    parcels.loc[parcels.index[parcels["idle"].astype(bool)][0], "idle"] = False
+    other = dataclasses.replace(sample_result, parcels=parcels, extras={})
+    store = tmp_path / "h.sqlite"
+    snapshot(sample_result, store=store, label="same")
+    changed = snapshot(other, store=store, label="changed")
+    assert changed.as_of == sample_result.project.as_of.isoformat()
+    assert previous_snapshot(sample_result, store) == changed.id
+    assert len(changes(sample_result, since=changed.id, store=store).newly_idle) == 1
+
+
+def test_previous_snapshot_builds_the_live_state_only_when_needed(
+    sample_result, tmp_path, monkeypatch
+):
+    from landclear.history import live_state, previous_snapshot
+
+    store = tmp_path / "h.sqlite"
+    earlier = snapshot(sample_result, store=store, label="2023H2")
+    _set_as_of(store, earlier.id, "2023-12-31")
+    built = _count_live_states(monkeypatch)
+    # The latest snapshot is of another as_of: no comparison, no live state.
+    assert previous_snapshot(sample_result, store) == earlier.id
+    assert built == []
+    # This period's own snapshot is compared with the run: the live state is built once,
+    # and the same one serves changes() afterwards.
+    snapshot(sample_result, store=store, label="2024H1")
+    live = live_state(sample_result)
+    ref = previous_snapshot(sample_result, store, live=live)
+    assert ref == earlier.id and len(built) == 1
+    ch = changes(sample_result, since=ref, store=store, live=live)
+    assert ch.since["id"] == earlier.id and len(built) == 1

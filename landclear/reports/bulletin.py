@@ -276,14 +276,22 @@ def _behind(result: Any, progress: Any, lang: str) -> tuple[pd.DataFrame, pd.Dat
 def _changes_part(
     result: Any, store: Path | None, since: Any, lang: str
 ) -> tuple[str, dict[str, Any] | None]:
-    from landclear.history import KINDS, changes, default_store, list_snapshots, previous_snapshot
+    from landclear.history import (
+        KINDS,
+        changes,
+        default_store,
+        list_snapshots,
+        live_state,
+        previous_snapshot,
+    )
 
     store = Path(store) if store is not None else default_store(result.project)
     snaps = list_snapshots(store) if store.exists() else pd.DataFrame()
     if len(snaps) == 0:
         return _t("no_store", lang), None
-    ref = since if since is not None else previous_snapshot(result, store)
-    ch = changes(result, since=ref, store=store)
+    live = live_state(result)  # built at most once, and only if needed
+    ref = since if since is not None else previous_snapshot(result, store, live=live)
+    ch = changes(result, since=ref, store=store, live=live)
     s = ch.since
     # Snapshots of this very state (this period's own, taken before the bulletin).
     later = snaps[snaps["id"] > int(s["id"])]

@@ -272,3 +272,40 @@ def test_park_table_all_met_counts_only_measures_with_a_target(result):
     met = [r[t["columns"].index("三项达标")] for r in t["rows"]]
     want = ["是" if b else "否" if f else "" for b, f in zip(both, one_fails, strict=True)]
     assert met[0] == "否" and met == want
+
+
+def test_bulletin_builds_the_runs_state_once(result, tmp_path, monkeypatch):
+    """Choosing the snapshot and comparing with it share one live state of the run."""
+    import landclear.history as history
+
+    earlier, _ = _one_completion_still_under_way(result)
+    store = tmp_path / "h.sqlite"
+    snapshot(earlier, store=store, label="2023H2")
+    snapshot(result, store=store, label="2024H1")
+    calls: list[int] = []
+    real = history._live_state
+    monkeypatch.setattr(history, "_live_state", lambda r: calls.append(1) or real(r))
+    ctx = bulletin_context(result, store=store)
+    assert "快照 1(2023H2)" in ctx["changes_intro"]
+    assert len(calls) == 1
+
+
+@pytest.mark.parametrize(
+    ("n_cols", "n_rows", "turned"),
+    [(10, 1, False), (10, 6, False), (11, 6, True), (11, 1, True), (11, 7, False)],
+)
+def test_wide_table_cut_off(n_cols, n_rows, turned):
+    """More than 10 columns and at most 6 rows is turned on its side; otherwise upright."""
+    from landclear.reports.bulletin import _table
+
+    df = pd.DataFrame(
+        {"park": [f"园区{i}" for i in range(n_rows)]}
+        | {f"c{j}": [float(j)] * n_rows for j in range(1, n_cols)}
+    )
+    t = _table(df, "zh")
+    assert t["transposed"] is turned
+    if turned:  # one row per column of df, one column per row of df (after the field name)
+        assert len(t["rows"]) == n_cols - 1 and len(t["columns"]) == n_rows + 1
+        assert t["columns"][1:] == df["park"].tolist()
+    else:
+        assert len(t["columns"]) == n_cols and len(t["rows"]) == n_rows
