@@ -143,3 +143,29 @@ def test_sample_maps_name_scenario_layers_in_chinese(sample_result):
     names = _layer_names(m)
     for key, spec in sample_result.project.scenarios.items():
         assert spec["title"] in names and key not in names
+
+
+@pytest.mark.parametrize("title", [*XSS_NAMES, "推荐\"处置'<b>2024</b>"])
+def test_scenario_title_with_markup_stays_text(fake, title):
+    """A project file's scenario title names the layer; its markup is never markup in the map.
+
+    Leaflet's layer control inserts a name as HTML, so the name is escaped
+    once: the control shows the title's characters as they were typed.
+    """
+    import html
+    from dataclasses import replace
+
+    from synthetic import FakeProject
+
+    sub = fake.parcels.iloc[:2][["parcel_id", "geometry"]]
+    project = FakeProject()
+    project.scenarios = {"s1": {"title": title}}
+    result = replace(fake, project=project, extras={"map_layers": [("s1", sub)]})
+    for m in (park_map(result, "测试园区", offline=True), overview_map(result, offline=True)):
+        name = _layer_names(m)[-1]
+        assert name == html.escape(title, quote=True) and html.unescape(name) == title
+        page = m.get_root().render()
+        if "<" in title:
+            assert title not in page
+        assert "<img src=x" not in page and "</script><script>alert" not in page
+        assert "<b>2024</b>" not in page and "&amp;lt;" not in page  # escaped once
