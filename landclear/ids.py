@@ -35,13 +35,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from landclear.arrays import arrow_text
+from landclear.arrays import arrow_text, nfkc
 
 __all__ = [
     "CREDIT_CODE_ALPHABET",
     "CREDIT_CODE_MESSAGES",
     "INDUSTRIAL_LAND_USE",
     "LAND_USE_NAMES",
+    "WHITESPACE",
     "credit_code_check_char",
     "credit_code_status",
     "credit_code_valid",
@@ -57,9 +58,14 @@ __all__ = [
 # shared helpers
 # --------------------------------------------------------------------------
 
+#: Python's ``\s`` (every character ``str.isspace`` accepts) as a regex class body
+#: of literal characters: pyarrow's RE2 reads a narrower ``\s`` and no ``\u``
+#: escapes, and pandas falls back to a Python loop for patterns holding either.
+WHITESPACE = "\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_ZERO_WIDTH = "\u200b-\u200d\u2060\ufeff"
 #: Characters that are layout, not content: whitespace (incl. U+3000 after
 #: NFKC), zero-width marks, dashes, dots, slashes and common separators.
-_SEPARATORS = r"[\s\u200b-\u200d\u2060\ufeff\-\u2010-\u2015\u2212_.·•/\\|,、;:'\"‘’“”]+"
+_SEPARATORS = "[" + WHITESPACE + _ZERO_WIDTH + "\\-\u2010-\u2015\u2212_.·•/\\\\|,、;:'\"‘’“”]+"
 
 #: Placeholders bureaus type into an empty cell.
 _PLACEHOLDERS = ("无", "暂无", "空", "NULL", "NONE", "NAN", "N/A", "NA", "<NA>")
@@ -218,8 +224,7 @@ def _as_text(values: pd.Series | Iterable[object]) -> pd.Series:
     s = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
     if pd.api.types.is_integer_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
         s = s.astype("Int64")
-    s = s.astype("string")
-    return s.str.normalize("NFKC")
+    return nfkc(s.astype("string"))
 
 
 def _flag(mask: pd.Series) -> np.ndarray:
@@ -284,7 +289,7 @@ def normalise_credit_code(codes: pd.Series | Iterable[object]) -> pd.Series:
     """
     s = _as_text(codes).str.upper().str.replace(_SEPARATORS, "", regex=True)
     # Removing a space can leave a combining mark next to a letter: recompose.
-    return _empty_to_na(s.str.normalize("NFKC"))
+    return _empty_to_na(nfkc(s))
 
 
 def _check_values(matrix: np.ndarray) -> np.ndarray:
@@ -389,7 +394,7 @@ def credit_code_valid(codes: pd.Series | Iterable[object]) -> pd.Series:
 
 _OPEN = r"[\[【〔{〈〖]"
 _CLOSE = r"[\]】〕}〉〗]"
-_EDGE_PUNCT = r"[\s.,;:!?、。，；：！？·'\"“”‘’\-_/\\|*#~]+"
+_EDGE_PUNCT = "[" + WHITESPACE + ".,;:!?、。，；：！？·'\"“”‘’\\-_/\\\\|*#~]+"
 _BRANCH_WORDS = "分公司|分厂|分店|分部|营业部|办事处"
 #: "(石嘴山分公司)" written in brackets at the end of a name.
 _BRANCH_BRACKET = rf"\((?:[^()]*?)(?:{_BRANCH_WORDS})\)$"
@@ -435,11 +440,11 @@ def normalise_name(names: pd.Series | Iterable[object], drop_branch: bool = Fals
     if drop_branch:
         return _drop_branch(normalise_name(names))
     s = _as_text(names).str.upper()
-    s = s.str.replace(r"[\s\u200b-\u200d\u2060\ufeff]+", "", regex=True)
+    s = s.str.replace("[" + WHITESPACE + _ZERO_WIDTH + "]+", "", regex=True)
     s = s.str.replace(_OPEN, "(", regex=True).str.replace(_CLOSE, ")", regex=True)
     s = s.str.replace("有限责任公司", "有限公司", regex=False)
     s = s.str.replace(rf"^{_EDGE_PUNCT}|{_EDGE_PUNCT}$", "", regex=True)
-    return _empty_to_na(s.str.normalize("NFKC"))
+    return _empty_to_na(nfkc(s))
 
 
 def _drop_branch(norm: pd.Series) -> pd.Series:
@@ -455,7 +460,7 @@ def _drop_branch(norm: pd.Series) -> pd.Series:
         if stripped.equals(s):
             break
         s = stripped
-    out[has] = _empty_to_na(s.str.normalize("NFKC"))
+    out[has] = _empty_to_na(nfkc(s))
     return out
 
 
@@ -528,6 +533,7 @@ _OLD_CODES = {"061": "0601", "062": "0602", "063": "0604"}
 INDUSTRIAL_LAND_USE: tuple[str, ...] = ("06", "0601", "0602", "0604", "0508")
 
 
+@on_uniques
 def normalise_land_use(codes: pd.Series | Iterable[object]) -> pd.Series:
     """地类编码 in GB/T 21010-2017 form, from codes, numbers or names.
 
@@ -551,7 +557,7 @@ def normalise_land_use(codes: pd.Series | Iterable[object]) -> pd.Series:
     >>> normalise_land_use(pd.Series([601.0, "061", "0508", "工业用地(出让)", "63", None])).tolist()
     ['0601', '0601', '0508', '0601', '0604', <NA>]
     """
-    s = _as_text(codes).str.upper().str.replace(r"\s+", "", regex=True)
+    s = _as_text(codes).str.upper().str.replace("[" + WHITESPACE + "]+", "", regex=True)
     s = s.str.replace(r"^(\d+)\.0*$", r"\1", regex=True)
     code = s.str.extract(r"^(\d{1,4}(?:[A-Z]\d?)?)(?![0-9A-Z])", expand=False)
     digits = _flag(code.str.fullmatch(r"\d+"))
@@ -563,7 +569,7 @@ def normalise_land_use(codes: pd.Series | Iterable[object]) -> pd.Series:
     code = code.replace(_OLD_CODES)
     name = s.str.replace(r"\([^()]*\)$", "", regex=True).map(LAND_USE_NAMES)
     out = code.fillna(name.astype("string")).fillna(s)
-    return _empty_to_na(out.astype("string").str.normalize("NFKC"))
+    return _empty_to_na(nfkc(out))
 
 
 def is_industrial_land_use(

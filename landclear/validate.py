@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from landclear.arrays import first_per_group, group_ids
+from landclear.arrays import first_per_group, group_ids, nfkc
 from landclear.quality import QualityLog
 from landclear.schema import FIELDS, REQUIRED, REQUIRED_ANY, SOURCE_FILE, SOURCE_ROW
 
@@ -87,7 +87,7 @@ def _identifier(df: pd.DataFrame, columns: list[str]) -> pd.Series:
     """The first non-empty identifier of each row, normalised and tagged with its column."""
     ident = pd.Series(pd.NA, index=df.index, dtype="string")
     for c in reversed(columns):
-        text = df[c].astype("string").str.normalize("NFKC").str.strip().str.upper()
+        text = nfkc(df[c]).str.strip().str.upper()
         text = text.mask(text.eq(""))
         ident = (c + ":" + text).fillna(ident)
     return ident
@@ -106,6 +106,11 @@ def _row_ref(files: np.ndarray, rows: np.ndarray, first: np.ndarray, later: np.n
         f"第{r}行" if s else f"{f} 第{r}行"
         for f, r, s in zip(files[first], rows[first], same, strict=True)
     ]
+
+
+def _kept(df: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
+    """The rows of ``df`` to keep; ``df`` itself (not a copy) when that is all of them."""
+    return df if keep.all() else df[keep]
 
 
 def validate(df: pd.DataFrame, input_name: str, log: QualityLog) -> pd.DataFrame:
@@ -152,7 +157,7 @@ def validate(df: pd.DataFrame, input_name: str, log: QualityLog) -> pd.DataFrame
     files, rows = _where(df)
     n = len(df)
     keep = np.ones(n, dtype=bool)
-    out = df.copy()
+    out = df.copy(deep=False)  # columns are replaced, never changed in place (copy-on-write)
 
     # 1. Required values.
     for column in REQUIRED.get(input_name, ()):
@@ -198,7 +203,7 @@ def validate(df: pd.DataFrame, input_name: str, log: QualityLog) -> pd.DataFrame
 
     if not canonical or input_name not in KEYS:
         # Buildings have no record key: equal attributes are different buildings.
-        return out[keep]
+        return _kept(out, keep)
 
     idents, others = KEYS[input_name]
     idents = [c for c in idents if c in out.columns]
@@ -281,7 +286,7 @@ def validate(df: pd.DataFrame, input_name: str, log: QualityLog) -> pd.DataFrame
                 input=input_name,
                 count=len(later),
             )
-    return out[keep]
+    return _kept(out, keep)
 
 
 def certified_area_mismatch(parcels: pd.DataFrame, tolerance: float = 0.05) -> pd.DataFrame:

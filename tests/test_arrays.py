@@ -48,3 +48,24 @@ def test_positions_find_the_first_occurrence_like_a_map(values, keys):
     assert positions(s, pd.Series(keys, dtype="string")).tolist() == expected
     assert positions(s, pd.Index(keys, dtype=object)).tolist() == expected
     assert positions(pd.Series([1, 5]), pd.Index([5, 1, 1])).tolist() == [1, 0]
+
+
+@given(st.lists(st.one_of(st.none(), st.text(max_size=6)), max_size=30))
+def test_nfkc_equals_unicodedata(values):
+    import unicodedata
+
+    from landclear.arrays import nfkc
+
+    s = pd.Series(values, dtype="string", index=np.arange(len(values)) * 2)
+    got = nfkc(s)
+    want = [None if v is None else unicodedata.normalize("NFKC", v) for v in values]
+    assert got.dtype == s.dtype and got.index.equals(s.index)
+    assert [None if v is pd.NA else v for v in got.tolist()] == want
+
+
+def test_nfkc_keeps_the_na_flavour_of_str_dtype():
+    from landclear.arrays import nfkc
+
+    s = pd.Series(["ＡＢ", None], dtype="str")
+    out = nfkc(s)
+    assert out.dtype == s.dtype and out.iloc[0] == "AB" and pd.isna(out.iloc[1])

@@ -501,3 +501,20 @@ def test_check_plausible() -> None:
     assert "颠倒" in geo.check_plausible(swapped)
     assert "中国" in geo.check_plausible(gpd.GeoSeries([Point(-104.99, 39.74)], crs=4326))
     assert "坐标系" in geo.check_plausible(gpd.GeoSeries([Point(1, 1)]))
+
+
+def test_project_geometries_equals_to_crs() -> None:
+    rng = np.random.default_rng(5)
+    lon, lat = 106.3 + rng.random(200) * 0.5, 38.9 + rng.random(200) * 0.3
+    geoms = np.array(
+        [shapely.box(x, y, x + 0.001, y + 0.002) for x, y in zip(lon, lat, strict=True)]
+        + [None, Polygon(), Point(106.5, 39.0)],
+        dtype=object,
+    )
+    want = gpd.GeoSeries(geoms, crs=4490).to_crs(4544)
+    got = geo.project_geometries(geoms, "EPSG:4490", "EPSG:4544")
+    assert shapely.equals_exact(got, np.asarray(want.array), 0)[:-3].all()
+    assert got[-3] is None and got[-2].is_empty and got[-1].equals_exact(want.iloc[-1], 0)
+    assert got[0] is not geoms[0] and geoms[0].bounds[0] < 180  # the input is untouched
+    z = np.array([Point(106.5, 39.0, 12.0)])
+    assert geo.project_geometries(z, 4490, 4544)[0].z == 12.0

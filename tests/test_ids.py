@@ -268,3 +268,21 @@ def test_is_industrial_land_use():
     ]  # fmt: skip
     # Configurable: a city that does not count mining land.
     assert is_industrial_land_use(["0602", "0601"], industrial=("0601",)).tolist() == [False, True]
+
+
+def test_whitespace_class_is_pythons_backslash_s_and_runs_in_arrow():
+    """The literal class equals re's \\s; pandas hands the patterns to pyarrow (RE2)."""
+    import re
+
+    from landclear import ids
+
+    every = [chr(i) for i in range(0x3100)]
+    ws = re.compile("[" + ids.WHITESPACE + "]")
+    assert [c for c in every if ws.fullmatch(c)] == [c for c in every if re.fullmatch(r"\s", c)]
+    probe = pd.Series(
+        ["a" + c + "b" for c in every if not 0xD800 <= ord(c) < 0xE000], dtype="string"
+    )
+    for pattern in (ids._SEPARATORS, ids._EDGE_PUNCT, "[" + ids.WHITESPACE + "]+"):
+        assert not probe.array._needs_python_regex(pattern)
+        arrow = probe.str.replace(pattern, "", regex=True).tolist()
+        assert arrow == [re.sub(pattern, "", v) for v in probe.tolist()]

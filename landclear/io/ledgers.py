@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from landclear.arrays import nfkc
 from landclear.errors import InputFileError, MissingColumnError, ProjectError
 from landclear.io.headers import map_headers, normalise_header
 from landclear.io.parse import harmonise
@@ -351,19 +352,8 @@ _TOTAL_CHARS = re.compile("[合小总其\u2e80-\u2fdf\uf900-\ufaff]")
 def _flag_text(col: pd.Series, pattern: re.Pattern[str]) -> np.ndarray:
     """Cells that are text containing ``pattern``, as a numpy mask."""
     search = pattern.search
-    return np.fromiter(
-        (isinstance(x, str) and search(x) is not None for x in col.to_numpy(dtype=object)),
-        dtype=bool,
-        count=len(col),
-    )
-
-
-def _strip(col: pd.Series) -> pd.Series | None:
-    """Stripped strings (NaN for non-strings), or None when the column holds no string."""
-    try:
-        return col.str.strip()
-    except AttributeError:  # .str refuses object columns without any string
-        return None
+    values = col.to_numpy(dtype=object)
+    return np.array([isinstance(x, str) and search(x) is not None for x in values], dtype=bool)
 
 
 def _is_blank(frame: pd.DataFrame) -> np.ndarray:
@@ -558,7 +548,7 @@ def _load_sheet(
             cand = np.flatnonzero(_flag_text(col, _TOTAL_CHARS))
             if not len(cand):
                 continue
-            text = col.iloc[cand].astype("string").fillna("").str.normalize("NFKC")
+            text = nfkc(col.iloc[cand]).fillna("")
             text = text.str.replace(r"\s+", "", regex=True)
             is_total[cand] |= text.str.startswith(_TOTAL_PREFIXES).to_numpy(dtype=bool)
         # 合计 written only in the 序号 column must not pass for a blank template row.
@@ -569,22 +559,24 @@ def _load_sheet(
         for j in positions:
             cell = header_cells[j]
             if isinstance(cell, str) and cell.strip():
-                hits += body[j].eq(cell).to_numpy(dtype=bool)
+                hits += body[j].to_numpy(dtype=object) == cell
         is_header = (hits >= min(2, len(positions))) & ~is_blank_row & ~is_total
         # Footnotes: one text (possibly spread by a merge) starting with 注/填表人/…
         nonempty = (~blank).sum(axis=1)
         first_pos = np.argmax(~blank, axis=1)
-        values = body.to_numpy()
-        first = values[np.arange(len(body)), first_pos]
+        first = np.empty(len(body), dtype=object)
+        for j in np.unique(first_pos):
+            at = first_pos == j
+            first[at] = body[j].to_numpy(dtype=object)[at]
         cand = ~is_blank_row & ~is_total & ~is_header
-        stripped = _strip(pd.Series(first, dtype=object))
-        if stripped is None:
-            cand[:] = False
-        else:
-            cand &= stripped.str.startswith(_NOTE_PREFIXES).fillna(False).to_numpy(dtype=bool)
+        cand &= np.array(
+            [isinstance(x, str) and x.strip().startswith(_NOTE_PREFIXES) for x in first],
+            dtype=bool,
+        )
         is_note = np.zeros(len(body), dtype=bool)
         for i in np.flatnonzero(cand):
-            is_note[i] = (values[i] == first[i]).sum() == nonempty[i]
+            row = body.iloc[i].to_numpy(dtype=object)
+            is_note[i] = (row == first[i]).sum() == nonempty[i]
         for mask, reason in (
             (is_blank_row, "空行 / blank row"),
             (is_total, "合计/小计行 / totals row"),

@@ -25,7 +25,8 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from landclear.ids import on_uniques
+from landclear.arrays import nfkc
+from landclear.ids import WHITESPACE, on_uniques
 from landclear.quality import QualityLog
 from landclear.schema import FIELDS, MONEY, SOURCE_FILE, SOURCE_ROW
 
@@ -129,6 +130,9 @@ _ZERO_WIDTH = (
 )
 
 
+#: "2023年" / "2023 年度": the suffix of a year written as text (RE2-compatible).
+_YEAR_SUFFIX = "[" + WHITESPACE + "]*年度?$"
+
 _TYPE_KIND: dict[type, str] = {
     str: "str", np.str_: "str", float: "num", int: "num", bool: "bool", np.bool_: "bool",
     np.float64: "num", np.int64: "num", np.float32: "num", np.int32: "num",
@@ -181,8 +185,8 @@ def _kinds(values: pd.Series) -> pd.Series:
 @on_uniques
 def _text(values: pd.Series) -> pd.Series:
     """NFKC-normalised, stripped, case-folded text of every cell (missing → "")."""
-    out = values.astype("string").fillna("")
-    out = out.str.normalize("NFKC").str.replace(_ZERO_WIDTH, "", regex=True).str.strip()
+    out = nfkc(values).fillna("")
+    out = out.str.replace(_ZERO_WIDTH, "", regex=True).str.strip()
     return out.str.lower()
 
 
@@ -468,7 +472,7 @@ def to_text(values: pd.Series) -> pd.Series:
     if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) == "string":
         values = values.astype("string")
     if isinstance(values.dtype, pd.StringDtype):  # text already: no round trip through objects
-        out = values.astype("string").str.normalize("NFKC")
+        out = nfkc(values)
         out = out.str.replace(_ZERO_WIDTH, "", regex=True).str.strip()
         out = out.mask(out.eq(""), pd.NA)
         if index is not None:
@@ -488,7 +492,7 @@ def to_text(values: pd.Series) -> pd.Series:
         d = pd.to_datetime(values[dt], errors="coerce")
         obj[dt] = d.dt.strftime("%Y-%m-%d").where(d.dt.normalize() == d, d.astype(str))
     obj[kinds.eq("na")] = None
-    out = obj.astype("string").str.normalize("NFKC").str.replace(_ZERO_WIDTH, "", regex=True)
+    out = nfkc(obj).str.replace(_ZERO_WIDTH, "", regex=True)
     out = out.str.strip()
     out = out.mask(out.eq(""), pd.NA)
     if index is not None:
@@ -557,7 +561,7 @@ def harmonise(
     families = {**{c: "money" for c in money}, **AREA_COLUMNS.get(input_name, {})}
     families.update(_OTHER_UNITS.get(input_name, {}))
     rec = log.input(input_name)
-    out = df.copy()
+    out = df.copy(deep=False)  # columns are replaced, never changed in place (copy-on-write)
     files, rows = _where(df, file_col, row_col)
     for column, kind in fields.items():
         if column not in out.columns:
@@ -574,7 +578,7 @@ def harmonise(
         elif kind == "bool":
             out[column], bad = parse_bools(raw)
         elif kind == "int":
-            text = to_text(raw).str.replace(r"\s*年度?$", "", regex=True)
+            text = to_text(raw).str.replace(_YEAR_SUFFIX, "", regex=True)
             number, bad = parse_numbers(text.astype(object).where(text.notna(), None))
             frac = number.notna() & (number != np.floor(number))
             bad = bad | frac

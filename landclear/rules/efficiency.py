@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from landclear.errors import ProjectError
+from landclear.ids import on_uniques
 
 __all__ = [
     "DEFAULTS",
@@ -178,6 +179,7 @@ def _as_bool(values: pd.Series) -> pd.Series:
     return out
 
 
+@on_uniques
 def industry_division(codes: pd.Series) -> pd.Series:
     """Two-digit GB/T 4754 division (门类 letter and sub-codes dropped).
 

@@ -146,48 +146,67 @@ def evidence(
     lit = (stopped & (light > float(cfg["lit_above"]))).fillna(False)
     green = (suspected_idle & (ndvi >= float(cfg["ndvi_high"]))).fillna(False)
 
-    pct = _fmt(built * 100, 2)
+    # Each reason text is built only on the rows its flag holds for.
     items = [
         (
             suspected_idle,
             "疑似闲置：供地多年但建成区比例低",
-            "供地日期 "
-            + granted.dt.strftime("%Y-%m-%d").astype("string")
-            + f"（满 {years:g} 年：周年日 "
-            + anniversary.dt.strftime("%Y-%m-%d").astype("string")
-            + " ≤ 基准日 "
-            + as_of_ts.strftime("%Y-%m-%d")
-            + "），"
-            "建成区覆盖 " + pct + "%（<" + f"{float(cfg['built_up_max']) * 100:g}" + "%）",
+            lambda m: (
+                "供地日期 "
+                + granted[m].dt.strftime("%Y-%m-%d").astype("string")
+                + f"（满 {years:g} 年：周年日 "
+                + anniversary[m].dt.strftime("%Y-%m-%d").astype("string")
+                + " ≤ 基准日 "
+                + as_of_ts.strftime("%Y-%m-%d")
+                + "），"
+                "建成区覆盖 "
+                + _fmt(built[m] * 100, 2)
+                + "%（<"
+                + f"{float(cfg['built_up_max']) * 100:g}"
+                + "%）"
+            ),
         ),
         (
             green,
             "植被覆盖高",
-            "NDVI 均值 " + _fmt(ndvi, 2) + "（≥" + f"{float(cfg['ndvi_high']):g}" + "）",
+            lambda m: (
+                "NDVI 均值 " + _fmt(ndvi[m], 2) + "（≥" + f"{float(cfg['ndvi_high']):g}" + "）"
+            ),
         ),
         (
             dark,
             "夜间灯光暗但登记为生产",
-            "企业状态“"
-            + status.fillna("")
-            + "”，夜光均值 "
-            + _fmt(light, 2)
-            + "（<"
-            + f"{float(cfg['dark_below']):g}"
-            + "）",
+            lambda m: (
+                "企业状态“"
+                + status[m].fillna("")
+                + "”，夜光均值 "
+                + _fmt(light[m], 2)
+                + "（<"
+                + f"{float(cfg['dark_below']):g}"
+                + "）"
+            ),
         ),
         (
             lit,
             "夜间灯光亮但登记为停产",
-            "企业停产，夜光均值 " + _fmt(light, 2) + "（>" + f"{float(cfg['lit_above']):g}" + "）",
+            lambda m: (
+                "企业停产，夜光均值 "
+                + _fmt(light[m], 2)
+                + "（>"
+                + f"{float(cfg['lit_above']):g}"
+                + "）"
+            ),
         ),
     ]
-    flags = pd.Series("", index=idx, dtype="string")
-    reason = pd.Series("", index=idx, dtype="string")
+    flags = np.full(len(idx), "", dtype=object)
+    reason = np.full(len(idx), "", dtype=object)
     for mask, label, why in items:
-        mask = mask.astype(bool)
-        flags = flags.where(~mask, flags + SEP + label)
-        reason = reason.where(~mask, reason + SEP + why.fillna(""))
+        m = mask.to_numpy(dtype=bool)
+        if m.any():
+            flags[m] = flags[m] + (SEP + label)
+            reason[m] = reason[m] + SEP + why(m).fillna("").to_numpy(dtype=object)
+    flags = pd.Series(flags, index=idx, dtype="string")
+    reason = pd.Series(reason, index=idx, dtype="string")
     return pd.DataFrame(
         {
             "suspected_idle": suspected_idle.astype(bool),

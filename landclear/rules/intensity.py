@@ -41,7 +41,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from landclear.errors import CRSError
-from landclear.geo import equal_area_crs, equal_area_geometries
+from landclear.geo import equal_area_crs, equal_area_geometries, project_geometries
 from landclear.rules.efficiency import industry_division, merge_settings
 
 __all__ = [
@@ -181,7 +181,8 @@ def _from_buildings(
         raise CRSError("建筑物图层没有坐标系 / buildings layer has no CRS")
     wanted = [c for c in ("floors", "floor_area") if c in buildings.columns]
     b = buildings[~(buildings.geometry.isna() | buildings.geometry.is_empty).to_numpy()]
-    b = gpd.GeoDataFrame(b[wanted], geometry=b.geometry.to_crs(ea))
+    moved = project_geometries(np.asarray(b.geometry.array), b.crs, ea)
+    b = gpd.GeoDataFrame(b[wanted], geometry=gpd.GeoSeries(moved, index=b.index, crs=ea))
     if dedupe and len(b):
         b = _drop_duplicates(b)
     n = len(parcel_geoms)
