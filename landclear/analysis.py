@@ -25,6 +25,7 @@ from landclear.ids import (
 from landclear.loading import Inputs, load_inputs
 from landclear.match import (
     EntityIndex,
+    RecordKeys,
     build_entities,
     link_parcels,
     link_to_entities,
@@ -355,10 +356,15 @@ def _link_all(
 ) -> pd.DataFrame:
     """Give every parcel and ledger row an ``enterprise_id`` (code, name, fuzzy)."""
     ent = inputs.enterprises
-    entities = build_entities(ent, parcels)
+    # Both big frames are normalised once, for the entities and for their links.
+    ent_keys = RecordKeys(ent, "credit_code", "name")
+    parcel_keys = RecordKeys(parcels, "credit_code", "owner_name")
+    entities = build_entities(ent, parcels, keys=(ent_keys, parcel_keys))
     index = EntityIndex(entities)
     reports = []
-    ids, report = link_parcels(parcels, entities, min_score=min_score, index=index)
+    ids, report = link_parcels(
+        parcels, entities, min_score=min_score, index=index, keys=parcel_keys
+    )
     parcels["enterprise_id"] = ids
     reports.append(report)
     extra = []
@@ -372,7 +378,12 @@ def _link_all(
             frame["enterprise_id"] = pd.Series(pd.NA, index=frame.index, dtype="string")
             continue
         ids, report = link_to_entities(
-            frame, entities, min_score=min_score, source=name, index=index
+            frame,
+            entities,
+            min_score=min_score,
+            source=name,
+            index=index,
+            keys=ent_keys if name == "enterprises" else None,
         )
         frame["enterprise_id"] = ids
         reports.append(report)

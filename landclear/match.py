@@ -56,6 +56,7 @@ __all__ = [
     "ENTITY_COLUMNS",
     "EntityIndex",
     "METHODS",
+    "RecordKeys",
     "REPORT_COLUMNS",
     "build_entities",
     "link_parcels",
@@ -101,26 +102,27 @@ def _column(df: pd.DataFrame | None, col: str) -> pd.Series:
     return pd.Series(pd.NA, index=df.index, dtype="string")
 
 
-def _side(df: pd.DataFrame | None, name_col: str, in_ledger: bool) -> pd.DataFrame:
+def _side(
+    df: pd.DataFrame | None, name_col: str, in_ledger: bool, keys: RecordKeys | None = None
+) -> pd.DataFrame:
     # Rows repeating a (code, name) pair (one per year or per parcel) add nothing.
-    pairs = pd.DataFrame(
-        {"code": _column(df, "credit_code"), "name": _column(df, name_col)}
-    ).drop_duplicates()
-    code = normalise_credit_code(pairs["code"])
-    raw = pairs["name"].astype("string").str.strip()
+    keys = keys if keys is not None else RecordKeys(df, "credit_code", name_col)
     return pd.DataFrame(
         {
-            "credit_code": code.to_numpy(),
-            "code_valid": (credit_code_status(code) == "valid").to_numpy(dtype=bool),
-            "name": raw.to_numpy(),
-            "name_norm": normalise_name(raw).to_numpy(),
+            "credit_code": keys.code.to_numpy(),
+            "code_valid": keys.valid,
+            "name": keys.raw_name.to_numpy(),
+            "name_norm": keys.name.to_numpy(),
             "in_ledger": in_ledger,
         }
     )
 
 
 def build_entities(
-    enterprises: pd.DataFrame | None, parcels: pd.DataFrame | None = None
+    enterprises: pd.DataFrame | None,
+    parcels: pd.DataFrame | None = None,
+    *,
+    keys: tuple[RecordKeys | None, RecordKeys | None] = (None, None),
 ) -> pd.DataFrame:
     """One row per distinct enterprise known from the enterprise ledger and parcel owners.
 
@@ -137,6 +139,10 @@ def build_entities(
         may be missing).
     parcels : DataFrame or None
         Parcels, columns ``credit_code`` and ``owner_name``.
+    keys : (RecordKeys or None, RecordKeys or None)
+        :class:`RecordKeys` of ``enterprises`` (code, ``name``) and of
+        ``parcels`` (code, ``owner_name``), when the caller links the same
+        frames afterwards and shares them (built here otherwise).
 
     Returns
     -------
@@ -156,7 +162,11 @@ def build_entities(
     [['91340600MA2PBM9HXD', ('乙公司', '乙公司(石嘴山)')], ['N:丙厂', ('丙厂',)]]
     """
     rows = pd.concat(
-        [_side(enterprises, "name", True), _side(parcels, "owner_name", False)], ignore_index=True
+        [
+            _side(enterprises, "name", True, keys[0]),
+            _side(parcels, "owner_name", False, keys[1]),
+        ],
+        ignore_index=True,
     )
     # Rows are in preference order already: the enterprise ledger's first, then parcels'.
     coded = rows["code_valid"].to_numpy(dtype=bool)
@@ -309,14 +319,39 @@ class EntityIndex:
         return self._subsets[in_ledger]
 
 
-class _State:
-    """Per-record normalised keys and the links found so far.
+class RecordKeys:
+    """The distinct (code, name) pairs of a frame and their normalised forms.
 
-    Records are the distinct (code, name) pairs of the input; ``rows`` maps
-    every input row to its pair, so each pair is linked once.
+    Built once per frame and shared when the same frame both makes
+    enterprises (:func:`build_entities`) and is linked to them
+    (:func:`link_to_entities`, :func:`link_parcels`).
+
+    Parameters
+    ----------
+    records : DataFrame or None
+    code_col, name_col : str
+        Columns of the credit code and the name (either may be missing).
+
+    Attributes
+    ----------
+    rows : ndarray
+        The pair of each row of ``records`` (pairs in order of first appearance).
+    first_row : ndarray
+        The first row of each pair.
+    raw_name, code, status, name : Series
+        Per pair: the stripped name, the normalised code, its
+        :func:`~landclear.ids.credit_code_status` and the normalised name.
+    valid : ndarray
+        Per pair: the code is a valid 统一社会信用代码.
+
+    Examples
+    --------
+    >>> k = RecordKeys(pd.DataFrame({"name": ["甲 公司", "甲 公司"]}), "credit_code", "name")
+    >>> k.rows.tolist(), k.name.tolist()
+    ([0, 0], ['甲公司'])
     """
 
-    def __init__(self, records: pd.DataFrame, code_col: str, name_col: str) -> None:
+    def __init__(self, records: pd.DataFrame | None, code_col: str, name_col: str) -> None:
         raw_code = _column(records, code_col).astype("string")
         raw_name = _column(records, name_col).astype("string")
         # Work on positions: a caller's index may repeat (concatenated files).
@@ -329,6 +364,20 @@ class _State:
         self.status = credit_code_status(self.code)
         self.valid = (self.status == "valid").to_numpy(dtype=bool)
         self.name = normalise_name(self.raw_name)
+
+
+class _State:
+    """Per-record normalised keys (:class:`RecordKeys`) and the links found so far.
+
+    Records are the distinct (code, name) pairs of the input; ``rows`` maps
+    every input row to its pair, so each pair is linked once.
+    """
+
+    def __init__(self, keys: RecordKeys) -> None:
+        self.rows, self.first_row = keys.rows, keys.first_row
+        self.raw_name, self.code, self.status = keys.raw_name, keys.code, keys.status
+        self.valid, self.name = keys.valid, keys.name
+        idx = pd.RangeIndex(len(self.first_row))
         self.eid = pd.Series(pd.NA, index=idx, dtype="string")
         self.method = pd.Series("none", index=idx, dtype=object)
         self.score = pd.Series(np.nan, index=idx, dtype=float)
@@ -556,6 +605,7 @@ def link_to_entities(
     conflict_score: float = 60.0,
     branch: bool = True,
     index: EntityIndex | None = None,
+    keys: RecordKeys | None = None,
 ) -> tuple[pd.Series, pd.DataFrame]:
     """Find the enterprise of every record (a ledger row or a parcel).
 
@@ -584,6 +634,9 @@ def link_to_entities(
     index : EntityIndex, optional
         ``EntityIndex(entities)``, when the caller links several ledgers to
         the same entities (built here otherwise).
+    keys : RecordKeys, optional
+        ``RecordKeys(records, code_col, name_col)``, when the caller has it
+        already (from :func:`build_entities`; built here otherwise).
 
     Returns
     -------
@@ -607,7 +660,7 @@ def link_to_entities(
     >>> ids.tolist(), rep["score"].tolist()
     (['N:石嘴山市华兴化工有限公司', <NA>], [91.7, 0.0])
     """
-    st = _State(records, code_col, name_col)
+    st = _State(keys if keys is not None else RecordKeys(records, code_col, name_col))
     if len(entities):
         index = index if index is not None else EntityIndex(entities)
         names, var = index.names, index.variants
@@ -628,6 +681,7 @@ def link_parcels(
     source: str = "parcels",
     conflict_score: float = 60.0,
     index: EntityIndex | None = None,
+    keys: RecordKeys | None = None,
 ) -> tuple[pd.Series, pd.DataFrame]:
     """Link parcels (``credit_code``, ``owner_name``) to enterprises, ledger first.
 
@@ -637,6 +691,14 @@ def link_parcels(
     fuzzy name against the enterprise ledger only, and only then by exact
     name to the owners absent from the ledger (reported as ``name`` with the
     note "企业台账中无此企业 / not in the enterprise ledger").
+
+    Parameters
+    ----------
+    parcels, entities, min_score, source, conflict_score, index
+        As in :func:`link_to_entities`.
+    keys : RecordKeys, optional
+        ``RecordKeys(parcels, "credit_code", "owner_name")``, when the caller
+        has it already.
 
     Returns
     -------
@@ -650,7 +712,7 @@ def link_parcels(
     >>> ids.tolist(), rep["method"].tolist()
     (['N:宁夏甲乙丙丁新材料有限公司', 'N:宁夏甲乙丙丁新材料有限公司'], ['name', 'fuzzy'])
     """
-    st = _State(parcels, "credit_code", "owner_name")
+    st = _State(keys if keys is not None else RecordKeys(parcels, "credit_code", "owner_name"))
     if len(entities):
         index = index if index is not None else EntityIndex(entities)
         ledger_names = index.names_of(True)

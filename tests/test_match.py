@@ -295,3 +295,31 @@ def test_repeated_records_are_linked_once_and_reported_per_row(entities):
     assert rep["source_row"].tolist() == [3, 4, 6]
     assert rep["method"].tolist() == ["fuzzy"] * 3
     assert rep["score"].tolist() == [ratio(12, 12, 2)] * 3
+
+
+def test_shared_record_keys_give_the_same_entities_and_links():
+    """RecordKeys built once (as the pipeline does) change nothing."""
+    from landclear.match import RecordKeys, build_entities, link_parcels, link_to_entities
+
+    ent = pd.DataFrame(
+        {
+            "credit_code": ["91640200MA76XKHF8X", None, "91640200ma76xkhf8x", None, "bad"],
+            "name": ["甲化工有限公司", "乙 厂", "甲化工有限公司", None, "丙公司(石嘴山分公司)"],
+        }
+    )
+    par = pd.DataFrame(
+        {
+            "credit_code": [None, "91640200MA76XKHF8X", None, None],
+            "owner_name": ["乙厂", "甲化工有限责任公司", "丙公司", "丁公司"],
+        }
+    )
+    keys = (RecordKeys(ent, "credit_code", "name"), RecordKeys(par, "credit_code", "owner_name"))
+    plain, shared = build_entities(ent, par), build_entities(ent, par, keys=keys)
+    pd.testing.assert_frame_equal(plain, shared)
+    for got, want in (
+        (link_parcels(par, shared, keys=keys[1]), link_parcels(par, plain)),
+        (link_to_entities(ent, shared, keys=keys[0]), link_to_entities(ent, plain)),
+    ):
+        pd.testing.assert_series_equal(got[0], want[0])
+        pd.testing.assert_frame_equal(got[1], want[1])
+    assert keys[0].rows.tolist() == [0, 1, 2, 3, 4]
