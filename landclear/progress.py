@@ -593,7 +593,7 @@ def _milestones(result: Any, first: pd.DataFrame, as_of: dt.date, language: str)
 
 def _park_years(result: Any) -> pd.DataFrame:
     from landclear.ids import is_industrial_land_use
-    from landclear.rules.parks import park_indicators
+    from landclear.rules.parks import park_indicators, park_land
 
     ey = result.enterprise_years
     if len(ey) == 0 or "year" not in ey or "enterprise_id" not in ey:
@@ -607,13 +607,12 @@ def _park_years(result: Any) -> pd.DataFrame:
             is_industrial_land_use(parcels["land_use"]) if "land_use" in parcels else True
         )
     targets = {str(y): t for y, t in result.project.targets.per_mu.items()}
+    land = park_land(parcels)  # the same parcels every year
+    years = pd.to_numeric(ey["year"], errors="coerce")
     frames = []
-    for year in sorted(
-        int(y) for y in pd.to_numeric(ey["year"], errors="coerce").dropna().unique()
-    ):
-        one = ey[pd.to_numeric(ey["year"], errors="coerce") == year]
-        one = one.dropna(subset=["enterprise_id"])
-        frames.append(park_indicators(parcels, one, targets, year))
+    for year in sorted(int(y) for y in years.dropna().unique()):
+        one = ey[(years == year).to_numpy()].dropna(subset=["enterprise_id"])
+        frames.append(park_indicators(None, one, targets, year, land=land))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 

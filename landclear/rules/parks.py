@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -37,9 +38,11 @@ import pandas as pd
 __all__ = [
     "CITY_ROW",
     "MEASURES",
+    "ParkLand",
     "all_targets_met",
     "default_targets",
     "park_indicators",
+    "park_land",
     "targets_for",
 ]
 
@@ -102,11 +105,87 @@ def targets_for(year: int, targets: Mapping[str, Any]) -> dict[str, float]:
     return out
 
 
+@dataclass(frozen=True)
+class ParkLand:
+    """The land side of :func:`park_indicators`, the same for every year.
+
+    Industrial mu per park, and each enterprise's share of its industrial mu
+    on each (park, enterprise) pair, on integer codes (a million parcels
+    group in numpy, not in pandas). Made by :func:`park_land`.
+    """
+
+    park_names: np.ndarray
+    ent_names: np.ndarray
+    pair_park: np.ndarray
+    pair_ent: np.ndarray
+    pair_mu: np.ndarray
+    share: np.ndarray
+    industrial_mu: np.ndarray
+    unowned_mu: np.ndarray
+    outside_mu: float
+
+    @property
+    def n_parks(self) -> int:
+        return len(self.park_names)
+
+
+def park_land(parcels: pd.DataFrame) -> ParkLand:
+    """:class:`ParkLand` of parcels (columns as :func:`park_indicators` takes them).
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"park": ["甲", "甲"], "area_mu": [10.0, 5.0],
+    ...                   "enterprise_id": ["E1", None], "land_use_industrial": [True, True]})
+    >>> park_land(p).industrial_mu.tolist(), park_land(p).unowned_mu.tolist()
+    ([15.0], [5.0])
+    """
+    industrial = parcels["land_use_industrial"].astype("boolean").fillna(False).astype(bool)
+    land = pd.DataFrame(
+        {
+            "park": parcels["park"].astype("string").str.strip().replace("", pd.NA),
+            "enterprise_id": parcels["enterprise_id"],
+            "mu": pd.to_numeric(parcels["area_mu"], errors="coerce").astype("float64"),
+        }
+    )[industrial.to_numpy()]
+    park_code, park_names = pd.factorize(land["park"])
+    ent_code, ent_names = pd.factorize(land["enterprise_id"])
+    mu_arr = land["mu"].fillna(0.0).to_numpy(dtype="float64")
+    owned = ent_code >= 0
+    ent_mu = np.bincount(ent_code[owned], weights=mu_arr[owned], minlength=len(ent_names))
+    paired = owned & (park_code >= 0)
+    width = max(len(ent_names), 1)
+    pair_keys, pair_of = np.unique(
+        park_code[paired].astype(np.int64) * width + ent_code[paired], return_inverse=True
+    )
+    pair_mu = np.bincount(pair_of, weights=mu_arr[paired], minlength=len(pair_keys))
+    pair_ent = pair_keys % width
+    total_mu = ent_mu[pair_ent]
+    in_park = park_code >= 0
+    unowned = in_park & ~owned
+    return ParkLand(
+        park_names=np.asarray(park_names, dtype=object),
+        ent_names=np.asarray(ent_names, dtype=object),
+        pair_park=pair_keys // width,
+        pair_ent=pair_ent,
+        pair_mu=pair_mu,
+        share=np.divide(pair_mu, total_mu, out=np.full(len(pair_mu), np.nan), where=total_mu > 0),
+        industrial_mu=np.bincount(
+            park_code[in_park], weights=mu_arr[in_park], minlength=len(park_names)
+        ),
+        unowned_mu=np.bincount(
+            park_code[unowned], weights=mu_arr[unowned], minlength=len(park_names)
+        ),
+        outside_mu=float(mu_arr[~in_park].sum()),
+    )
+
+
 def park_indicators(
-    parcels: pd.DataFrame,
+    parcels: pd.DataFrame | None,
     enterprise_year: pd.DataFrame,
     targets: Mapping[str, Any],
     year: int,
+    *,
+    land: ParkLand | None = None,
 ) -> pd.DataFrame:
     """Per-park investment, output and tax per mu of industrial land vs targets.
 
@@ -123,6 +202,9 @@ def park_indicators(
     targets : mapping
         See :func:`targets_for`.
     year : int
+    land : ParkLand, optional
+        :func:`park_land` of ``parcels``, when the caller evaluates several
+        years on the same parcels (``parcels`` may then be None).
 
     Returns
     -------
@@ -146,15 +228,6 @@ def park_indicators(
     '2030年无园区亩均目标 / no park targets for 2030'
     """
     notes: list[str] = []
-    industrial = parcels["land_use_industrial"].astype("boolean").fillna(False).astype(bool)
-    land = pd.DataFrame(
-        {
-            "park": parcels["park"].astype("string").str.strip().replace("", pd.NA),
-            "enterprise_id": parcels["enterprise_id"],
-            "mu": pd.to_numeric(parcels["area_mu"], errors="coerce").astype("float64"),
-        }
-    )[industrial.to_numpy()]
-    land["mu"] = land["mu"].fillna(0.0)
 
     figures = pd.DataFrame(
         {
@@ -172,36 +245,19 @@ def park_indicators(
         )
         figures = figures.groupby(level=0).sum(min_count=1)
 
-    # Share of each enterprise's industrial mu on each (park, enterprise) pair,
-    # on integer codes (a million parcels group in numpy, not in pandas).
-    park_code, park_names = pd.factorize(land["park"])
-    ent_code, ent_names = pd.factorize(land["enterprise_id"])
-    mu_arr = land["mu"].to_numpy(dtype="float64")
-    owned = ent_code >= 0
-    ent_mu = np.bincount(ent_code[owned], weights=mu_arr[owned], minlength=len(ent_names))
-    paired = owned & (park_code >= 0)
-    pair_key = park_code[paired].astype(np.int64) * max(len(ent_names), 1) + ent_code[paired]
-    pair_keys, pair_of = np.unique(pair_key, return_inverse=True)
-    pair_mu = np.bincount(pair_of, weights=mu_arr[paired], minlength=len(pair_keys))
-    pair_park = pair_keys // max(len(ent_names), 1)
-    pair_ent = pair_keys % max(len(ent_names), 1)
-    total_mu = ent_mu[pair_ent]
-    share = np.divide(pair_mu, total_mu, out=np.full(len(pair_mu), np.nan), where=total_mu > 0)
-    fig = figures.reindex(np.asarray(ent_names, dtype=object)[pair_ent])
+    # The year's figures on each (park, enterprise) pair, by its share of the mu.
+    lw = land if land is not None else park_land(parcels)
+    pair_ent, pair_park, pair_mu, n_parks = lw.pair_ent, lw.pair_park, lw.pair_mu, lw.n_parks
+    fig = figures.reindex(lw.ent_names[pair_ent])
     has_fig = fig.notna().any(axis=1).to_numpy()
-    contrib = fig.to_numpy(dtype="float64") * share[:, None]
+    contrib = fig.to_numpy(dtype="float64") * lw.share[:, None]
 
-    in_park = park_code >= 0
-    outside = float(mu_arr[~in_park].sum())
+    outside = lw.outside_mu
     if outside > 0:
         notes.append(f"{outside:g} 亩工业用地无园区,未计入园区指标 / industrial mu outside parks")
-    n_parks = len(park_names)
-    industrial_mu = np.bincount(park_code[in_park], weights=mu_arr[in_park], minlength=n_parks)
-    unowned = in_park & ~owned
-    unowned_mu = np.bincount(park_code[unowned], weights=mu_arr[unowned], minlength=n_parks)
     no_data_mu = np.bincount(pair_park, weights=np.where(has_fig, 0.0, pair_mu), minlength=n_parks)
     per_park = pd.DataFrame(
-        {"industrial_mu": industrial_mu}, index=pd.Index(park_names, dtype="string")
+        {"industrial_mu": lw.industrial_mu}, index=pd.Index(lw.park_names, dtype="string")
     )
     for j, m in enumerate(MEASURES):
         # Σ with min_count=1: a park none of whose enterprises has the figure gets NaN.
@@ -210,7 +266,7 @@ def park_indicators(
         seen = np.bincount(pair_park[known], minlength=n_parks) > 0
         per_park[m] = np.where(seen, total, np.nan)
     per_park["enterprises"] = np.bincount(pair_park, minlength=n_parks)
-    per_park["mu_without_data"] = no_data_mu + unowned_mu
+    per_park["mu_without_data"] = no_data_mu + lw.unowned_mu
     per_park = per_park.sort_index()
     total = per_park[["industrial_mu", "mu_without_data", *MEASURES]].sum(min_count=1)
     total["enterprises"] = len(np.unique(pair_ent))

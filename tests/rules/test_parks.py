@@ -183,3 +183,32 @@ def test_all_targets_met_reads_suffixed_pass_columns():
     got = all_targets_met(t, "_after")
     assert got.dtype == "boolean" and got.index.tolist() == [5, 9]
     assert got.tolist() == [True, False]
+
+
+def test_shared_park_land_gives_the_same_table_every_year():
+    """park_land computed once (as progress does per year) changes nothing."""
+    from landclear.rules.parks import park_indicators, park_land
+
+    parcels = pd.DataFrame(
+        {
+            "park": ["甲园", "甲园", "乙园", " ", "乙园"],
+            "area_mu": [10.0, 5.0, 8.0, 3.0, np.nan],
+            "enterprise_id": ["E1", "E2", "E1", "E3", None],
+            "land_use_industrial": [True, True, True, True, False],
+        }
+    )
+    land = park_land(parcels)
+    for year, scale in ((2022, 1.0), (2023, 2.0)):
+        ent = pd.DataFrame(
+            {
+                "enterprise_id": ["E1", "E2", "E3"],
+                "investment": [100.0 * scale, np.nan, 30.0],
+                "output_value": [200.0, 50.0 * scale, np.nan],
+                "tax_paid": [10.0, 2.0, 1.0],
+            }
+        )
+        want = park_indicators(parcels, ent, {}, year)
+        got = park_indicators(None, ent, {}, year, land=land)
+        pd.testing.assert_frame_equal(got, want)
+        assert got.attrs == want.attrs
+    assert land.outside_mu == 3.0 and sorted(land.park_names) == ["乙园", "甲园"]
