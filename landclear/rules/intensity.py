@@ -147,11 +147,9 @@ def _overlaps(parcels: np.ndarray, shapes: np.ndarray) -> tuple[np.ndarray, np.n
     area: only the shapes crossing a parcel edge need an intersection.
     """
     tree = shapely.STRtree(shapes)
-    pi, si = tree.query(parcels, predicate="intersects")
     # The tree prepares one parcel at a time: no prepared copy of every parcel at once.
-    ci, cs = tree.query(parcels, predicate="contains_properly")
-    n = max(len(shapes), 1)
-    inside = np.isin(pi.astype(np.int64) * n + si, ci.astype(np.int64) * n + cs)
+    pi, si = tree.query(parcels, predicate="intersects")
+    inside = shapely.contains_properly(parcels[pi], shapes[si])
     area = shapely.area(shapes[si])
     cross = ~inside
     area[cross] = shapely.area(shapely.intersection(parcels[pi[cross]], shapes[si[cross]]))
