@@ -102,11 +102,16 @@ def _valid(geoms: np.ndarray) -> np.ndarray:
 def _clusters(geoms: np.ndarray) -> np.ndarray:
     """Label of the cluster of mutually intersecting geometries of each geometry."""
     n = len(geoms)
-    i, j = shapely.STRtree(geoms).query(geoms, predicate="intersects")
-    keep = i != j  # a geometry always meets itself
-    if not keep.any():
+    # Boxes first, then the exact test once per unordered pair: preparing every
+    # building for a predicate query costs more than it saves here.
+    i, j = shapely.STRtree(geoms).query(geoms)
+    keep = i < j
+    i, j = i[keep], j[keep]
+    meet = shapely.intersects(geoms[i], geoms[j])
+    if not meet.any():
         return np.arange(n)
-    graph = coo_matrix((np.ones(int(keep.sum()), dtype=np.int8), (i[keep], j[keep])), shape=(n, n))
+    i, j = i[meet], j[meet]
+    graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(n, n))
     return connected_components(graph, directed=False)[1]
 
 

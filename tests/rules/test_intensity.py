@@ -225,3 +225,29 @@ def test_areas_measured_under_another_dedupe_setting_are_measured_again(layers):
     pd.testing.assert_frame_equal(again, fresh)
     # b4 repeats b1 (2 storeys, 40 × 50 m) in P1: counted again without the dedupe
     assert again.loc[10, "floor_area_m2"] > reused.loc[10, "floor_area_m2"]
+
+
+def test_clusters_match_a_union_find_over_every_intersecting_pair():
+    """The box-then-exact cluster search equals the brute-force answer."""
+    import shapely
+
+    from landclear.rules.intensity import _clusters
+
+    rng = np.random.default_rng(7)
+    x, y, w = rng.random(400) * 60, rng.random(400) * 60, rng.random(400) * 4
+    geoms = shapely.box(x, y, x + w, y + w)
+    parent = list(range(len(geoms)))
+
+    def root(k):
+        while parent[k] != k:
+            k = parent[k]
+        return k
+
+    hit = shapely.intersects(geoms[:, None], geoms[None, :])
+    for a, b in zip(*np.nonzero(np.triu(hit, 1)), strict=True):
+        parent[root(a)] = root(b)
+    want = [root(k) for k in range(len(geoms))]
+    got = _clusters(geoms)
+    same_want = np.equal.outer(want, want)
+    assert (np.equal.outer(got, got) == same_want).all()
+    assert got[0] == 0 and (np.diff(np.maximum.accumulate(got)) <= 1).all()  # first-seen order
