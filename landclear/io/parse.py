@@ -455,7 +455,6 @@ def parse_bools(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return _restore(index, out, bad) if index is not None else (out, bad)
 
 
-@on_uniques
 def to_text(values: pd.Series) -> pd.Series:
     """Cells as stripped NFKC text (pandas ``string``; "" → <NA>).
 
@@ -467,14 +466,27 @@ def to_text(values: pd.Series) -> pd.Series:
     >>> to_text(pd.Series([" ＡＢ ", 640202.0, None, 1.5])).tolist()
     ['AB', '640202', <NA>, '1.5']
     """
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.StringDtype):
+        # Arrow text (GIS attributes): Arrow's kernels on every row beat
+        # finding the distinct values first.
+        return _arrow_text(values)
+    return _any_text(values)
+
+
+def _arrow_text(values: pd.Series) -> pd.Series:
+    out = nfkc(values)
+    out = out.str.replace(_ZERO_WIDTH, "", regex=True).str.strip()
+    return out.mask(out.eq(""), pd.NA)
+
+
+@on_uniques
+def _any_text(values: pd.Series) -> pd.Series:
     index = values.index if isinstance(values, pd.Series) else None
     values = _as_series(values)
     if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) == "string":
         values = values.astype("string")
     if isinstance(values.dtype, pd.StringDtype):  # text already: no round trip through objects
-        out = nfkc(values)
-        out = out.str.replace(_ZERO_WIDTH, "", regex=True).str.strip()
-        out = out.mask(out.eq(""), pd.NA)
+        out = _arrow_text(values)
         if index is not None:
             out.index = index
         return out
