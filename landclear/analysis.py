@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from landclear._memory import release
-from landclear.arrays import isin, positions
+from landclear.arrays import isin, left_join_unique, lookup, positions
 from landclear.ids import (
     clear_memo,
     credit_code_valid,
@@ -636,19 +636,16 @@ def enterprise_stage(
     # 高耗低效 screening scope: above-scale manufacturing, and below-scale using ≥ 3 mu.
     evaluated["screening_scope"] = efficiency.screening_scope(evaluated, settings.efficiency)
     eval_cols = ["enterprise_id"] + [c for c in evaluated.columns if c not in ent_year.columns]
-    enterprises = entities.merge(
+    enterprises = left_join_unique(
+        entities,
         ent_latest.drop(columns=[c for c in ("credit_code", "name") if c in ent_latest]),
-        on="enterprise_id",
-        how="left",
+        "enterprise_id",
     )
-    enterprises = enterprises.merge(evaluated[eval_cols], on="enterprise_id", how="left")
-    enterprises = enterprises.merge(
-        ent_state.drop_duplicates("enterprise_id"),
-        on="enterprise_id",
-        how="left",
-        suffixes=("", "_s"),
+    enterprises = left_join_unique(enterprises, evaluated[eval_cols], "enterprise_id")
+    enterprises = left_join_unique(
+        enterprises, ent_state.drop_duplicates("enterprise_id"), "enterprise_id", ("", "_s")
     )
-    enterprises = enterprises.merge(tax, on="enterprise_id", how="left", suffixes=("", "_t"))
+    enterprises = left_join_unique(enterprises, tax, "enterprise_id", ("", "_t"))
     enterprises["stopped_2y"] = enterprises["stopped_2y"].fillna(False).astype(bool)
     if "screening_scope" in enterprises:  # NA for enterprises without the year's figures
         enterprises["screening_scope"] = enterprises["screening_scope"].astype("boolean")
@@ -666,7 +663,9 @@ def enterprise_stage(
     parcels["grade"] = of_enterprise("grade").fillna("T")
     parcels["score"] = of_enterprise("score")
     any_idle = parcels.groupby("enterprise_id")["idle"].any()
-    enterprises["any_idle"] = enterprises["enterprise_id"].map(any_idle).fillna(False).astype(bool)
+    enterprises["any_idle"] = (
+        lookup(enterprises["enterprise_id"], any_idle).fillna(False).astype(bool)
+    )
     enterprises["low_efficiency"] = efficiency.low_efficiency(
         enterprises["grade"].fillna("T"), enterprises["stopped_2y"], enterprises["any_idle"]
     )

@@ -24,7 +24,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.api.types import infer_dtype
 
-__all__ = ["arrow_text", "first_per_group", "group_ids", "isin", "nfkc", "positions"]
+__all__ = [
+    "arrow_text",
+    "first_per_group",
+    "group_ids",
+    "isin",
+    "left_join_unique",
+    "lookup",
+    "nfkc",
+    "positions",
+]
 
 
 def arrow_text(values: Any) -> pa.Array | pa.ChunkedArray | None:
@@ -162,3 +171,66 @@ def first_per_group(positions: np.ndarray, group: np.ndarray, n: int) -> np.ndar
         groups, at = np.unique(group[positions], return_index=True)  # first occurrence
         out[groups] = positions[at]
     return out
+
+
+def left_join_unique(
+    left: pd.DataFrame,
+    right: pd.DataFrame,
+    on: str,
+    suffixes: tuple[str, str] = ("_x", "_y"),
+) -> pd.DataFrame:
+    """``left.merge(right, on=on, how="left", suffixes=suffixes)``, by position lookup.
+
+    When ``right[on]`` is unique (one row per enterprise, say) a left merge is
+    a lookup: :func:`positions` finds each key's row, and unmatched rows get
+    missing values with merge's dtypes (int → float, bool → object). Anything
+    else (a repeated key, a key that is not text) goes to ``DataFrame.merge``.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"id": ["E1", "E2"], "x": [1, 2]})
+    >>> b = pd.DataFrame({"id": ["E2"], "x": [5.0]})
+    >>> left_join_unique(a, b, "id", suffixes=("", "_b")).values.tolist()
+    [['E1', 1, nan], ['E2', 2, 5.0]]
+    """
+    keys = right[on]
+    # merge pairs missing keys with each other; a lookup never does.
+    plain = len(keys) and not keys.isna().any() and not keys.duplicated().any()
+    if not plain or arrow_text(keys) is None or arrow_text(left[on]) is None:
+        return left.merge(right, on=on, how="left", suffixes=suffixes)
+    pos = positions(left[on], keys)
+    found = pos >= 0
+    taken = right.drop(columns=on).iloc[np.where(found, pos, 0)].reset_index(drop=True)
+    if not found.all():
+        taken = taken.where(pd.Series(found), axis=0)
+    base = left.reset_index(drop=True)
+    both = [c for c in taken.columns if c in base.columns]
+    if both:
+        base = base.rename(columns={c: f"{c}{suffixes[0]}" for c in both})
+        taken = taken.rename(columns={c: f"{c}{suffixes[1]}" for c in both})
+    return pd.concat([base, taken], axis=1)
+
+
+def lookup(values: pd.Series, mapping: pd.Series) -> pd.Series:
+    """The values of ``mapping`` (unique text index) at ``values``, by :func:`positions`.
+
+    What ``values.map(mapping)`` gives, in the mapping's own dtype rather
+    than the Arrow dtypes ``map`` returns on Arrow text: missing and unknown
+    values give a missing result (int → float, bool → object, as a left
+    merge). A repeated or non-text index goes to ``Series.map``.
+
+    Examples
+    --------
+    >>> lookup(pd.Series(["b", "x"]), pd.Series([1.0, 2.0], index=["a", "b"])).tolist()
+    [2.0, nan]
+    """
+    if not len(mapping) or mapping.index.has_duplicates or arrow_text(mapping.index) is None:
+        return values.map(mapping)
+    if arrow_text(values) is None:
+        return values.map(mapping)
+    pos = positions(values, mapping.index)
+    found = pos >= 0
+    out = mapping.iloc[np.where(found, pos, 0)].reset_index(drop=True)
+    if not found.all():
+        out = out.where(pd.Series(found))
+    return out.set_axis(values.index).rename(values.name)

@@ -69,3 +69,69 @@ def test_nfkc_keeps_the_na_flavour_of_str_dtype():
     s = pd.Series(["ＡＢ", None], dtype="str")
     out = nfkc(s)
     assert out.dtype == s.dtype and out.iloc[0] == "AB" and pd.isna(out.iloc[1])
+
+
+def test_left_join_unique_equals_merge():
+    from landclear.arrays import left_join_unique
+
+    flags = np.empty(3, dtype=object)
+    flags[:] = [(1,), (2,), ()]
+    right = pd.DataFrame(
+        {
+            "id": pd.array(["E1", "E2", "E4"], dtype="string"),
+            "n": [1, 2, 3],
+            "ok": [True, False, True],
+            "b": pd.array([True, None, False], dtype="boolean"),
+            "when": pd.to_datetime(["2020-01-01", "2021-06-30", None]),
+            "name": pd.array(["甲", None, "丙"], dtype="string"),
+            "t": flags,
+        }
+    )
+    left = pd.DataFrame(
+        {"id": pd.array(["E2", "E3", None, "E1"], dtype="string"), "name": ["a", "b", "c", "d"]},
+        index=[7, 7, 3, 1],
+    )
+    for r in (right, right.iloc[[1, 0]]):
+        for suffixes in (("_x", "_y"), ("", "_r")):
+            want = left.merge(r, on="id", how="left", suffixes=suffixes)
+            pd.testing.assert_frame_equal(left_join_unique(left, r, "id", suffixes), want)
+    # all found: dtypes are kept
+    both = left.iloc[[0, 3]]
+    pd.testing.assert_frame_equal(
+        left_join_unique(both, right, "id"), both.merge(right, on="id", how="left")
+    )
+    # a repeated or missing key goes to merge
+    rep = pd.concat([right, right.iloc[[0]]])
+    pd.testing.assert_frame_equal(
+        left_join_unique(left, rep, "id"), left.merge(rep, on="id", how="left")
+    )
+    na = right.assign(id=pd.array(["E1", None, "E4"], dtype="string"))
+    pd.testing.assert_frame_equal(
+        left_join_unique(left, na, "id"), left.merge(na, on="id", how="left")
+    )
+
+
+def test_lookup_gives_map_values_in_the_mappings_dtype():
+    from landclear.arrays import lookup
+
+    values = pd.Series(pd.array(["a", "b", None, "z"], dtype="string"), index=[3, 3, 1, 0])
+    for mapping, as_type in (
+        (pd.Series([True, False], index=["a", "b"]), "object"),
+        (pd.Series([1.5, 2.0], index=["b", "a"]), "float64"),
+        (pd.Series(pd.array(["x", None], dtype="string"), index=["a", "b"]), "string"),
+    ):
+        got = lookup(values, mapping)
+        want = values.map(mapping).astype(as_type)
+        assert got.index.equals(values.index) and str(got.dtype) == as_type
+        assert [None if pd.isna(v) else v for v in got] == [None if pd.isna(v) else v for v in want]
+
+
+def test_lookup_and_join_on_an_empty_right_side():
+    from landclear.arrays import left_join_unique, lookup
+
+    left = pd.DataFrame({"id": pd.array(["E1"], dtype="string")})
+    empty = pd.DataFrame({"id": pd.array([], dtype="string"), "n": pd.Series([], dtype=float)})
+    pd.testing.assert_frame_equal(
+        left_join_unique(left, empty, "id"), left.merge(empty, on="id", how="left")
+    )
+    assert lookup(left["id"], pd.Series([], dtype=float)).isna().all()

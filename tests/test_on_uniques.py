@@ -53,6 +53,7 @@ def test_quantity_and_text_on_uniques_equal_elementwise():
     tm.assert_series_equal(to_text(t), _any_text.__wrapped__(t))
     # Arrow text takes the all-rows path: the same answer.
     tm.assert_series_equal(to_text(t.astype("string")), _any_text.__wrapped__(t))
+    tm.assert_series_equal(to_text(t.astype("str")), _any_text.__wrapped__(t))
 
 
 def test_codes_and_names_on_uniques_equal_elementwise():

@@ -474,7 +474,7 @@ def to_text(values: pd.Series) -> pd.Series:
 
 
 def _arrow_text(values: pd.Series) -> pd.Series:
-    out = nfkc(values)
+    out = nfkc(values.astype("string"))  # <NA>-valued ``string``, whatever the reader gave
     out = out.str.replace(_ZERO_WIDTH, "", regex=True).str.strip()
     return out.mask(out.eq(""), pd.NA)
 

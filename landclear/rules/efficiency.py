@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from landclear.arrays import lookup
 from landclear.errors import ProjectError
 from landclear.ids import on_uniques
 
@@ -234,7 +235,7 @@ def per_mu_indicators(enterprises: pd.DataFrame, parcel_mu: pd.Series) -> pd.Dat
     mu = pd.to_numeric(parcel_mu, errors="coerce").astype("float64")
     if mu.index.has_duplicates:
         mu = mu.groupby(level=0).sum(min_count=1)
-    out["land_mu"] = out["enterprise_id"].map(mu).astype("float64")
+    out["land_mu"] = lookup(out["enterprise_id"], mu).astype("float64")
     for column in _NUMERIC:
         if column in out.columns:
             out[column] = _num(out, column)
