@@ -35,6 +35,8 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyproj
 import shapely
 from scipy.sparse import coo_matrix
@@ -89,6 +91,12 @@ def _num(frame: pd.DataFrame, column: str) -> pd.Series:
     if column not in frame.columns:
         return pd.Series(np.nan, index=frame.index, dtype="float64")
     return pd.to_numeric(frame[column], errors="coerce").astype("float64")
+
+
+def _either(mask: pd.Series, yes: str, no: str, index: pd.Index) -> pd.Series:
+    """``yes`` where ``mask`` holds, else ``no``, as ``string`` (built in Arrow, not from objects)."""
+    text = pc.if_else(pa.array(mask.to_numpy(dtype=bool)), yes, no)
+    return pd.Series(pd.array(text, dtype="string"), index=index)
 
 
 def _valid(geoms: np.ndarray) -> np.ndarray:
@@ -374,15 +382,13 @@ def building_intensity(
 
     cov_txt = (coverage * 100).round(1).astype("string") + "%"
     cov_part = (
-        pd.Series(np.where(cov_ok.fillna(False), "≥", "<"), index=idx, dtype="string").radd(
-            "建筑系数 " + cov_txt + " "
-        )
+        _either(cov_ok.fillna(False), "≥", "<", idx).radd("建筑系数 " + cov_txt + " ")
         + f" {min_cov:.0%}"
     )
     cov_part = cov_part.mask(coverage.isna(), "缺少建筑占地面积,无法计算建筑系数")
     pr_part = (
         "容积率 " + plot_ratio.round(2).astype("string")
-        + pd.Series(np.where(pr_ok.fillna(False), " ≥ ", " < "), index=idx, dtype="string")
+        + _either(pr_ok.fillna(False), " ≥ ", " < ", idx)
         + min_pr.astype("string") + "(行业" + division.fillna("") + ")"
     )  # fmt: skip
     pr_part = pr_part.mask(plot_ratio.isna(), "缺少建筑面积,无法计算容积率")
