@@ -611,7 +611,8 @@ def _park_years(result: Any) -> pd.DataFrame:
     years = pd.to_numeric(ey["year"], errors="coerce")
     frames = []
     for year in sorted(int(y) for y in years.dropna().unique()):
-        one = ey[(years == year).to_numpy()].dropna(subset=["enterprise_id"])
+        one = ey[(years == year).fillna(False).to_numpy(dtype=bool)]
+        one = one.dropna(subset=["enterprise_id"])
         frames.append(park_indicators(None, one, targets, year, land=land))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 

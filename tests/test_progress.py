@@ -368,3 +368,15 @@ def test_park_years_leave_land_outside_parks_out(tmp_path):
     city = py[(py["year"] == 2023) & (py["park"] == "全市")].iloc[0]
     assert city["industrial_mu"] == 65  # 105 mu less P4
     assert city["investment"] == pytest.approx(3600.0)  # C's figures went with its land
+
+
+def test_park_years_skip_ledger_rows_without_a_year(tmp_path):
+    # A junk year (nullable Int64 <NA>) belongs to no year's table (the 1M bad-input bench).
+    r = hand_made(tmp_path)
+    want = compute_progress(r).park_years
+    ey = r.enterprise_years.copy()
+    ey["year"] = ey["year"].astype("Int64")
+    extra = ey.iloc[[0]].assign(year=pd.array([pd.NA], dtype="Int64"))
+    r.enterprise_years = pd.concat([ey, extra], ignore_index=True)
+    got = compute_progress(r).park_years
+    pd.testing.assert_frame_equal(got, want)

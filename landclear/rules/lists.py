@@ -104,7 +104,10 @@ def stopped_enterprises(
     since = as_dates(column(enterprises, "stopped_since"))
     dated = counted & since.notna() & (since <= t)
     stopped_2y = (counted & reached(since, s.stopped_years, t)).astype(bool)
-    years = years_between(since, t).where(dated)
+    years = pd.Series(np.nan, index=idx, dtype="float64")
+    at = dated.to_numpy(dtype=bool)
+    if at.any():  # only the dated stops (few of all enterprises) are measured
+        years[at] = years_between(since[at], t).to_numpy(dtype="float64")
 
     facts = pd.DataFrame({"status": status, "since": since, "years": years}, index=idx)
     n = s.stopped_years
