@@ -32,6 +32,26 @@ def _park_point(page, result, park: str) -> tuple[float, float]:
     )
 
 
+def _follow(p, link) -> None:
+    """Click a link and wait for the page it opens.
+
+    A click can land while Leaflet is still panning the popup into view and
+    miss the link: wait for the navigation to start (fast for file://), click
+    again if it did not, then give the new page time to load on a busy machine.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(3):
+        try:
+            with p.expect_navigation(wait_until="commit", timeout=10_000):
+                link.click()
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+    p.wait_for_load_state("load", timeout=60_000)
+
+
 def _cells(el) -> dict[str, str]:
     return dict(
         zip(
@@ -95,8 +115,7 @@ def test_overview_link_opens_the_park_map(sample_result, page, tmp_path):
     x, y = _park_point(p, sample_result, park)
     p.mouse.click(x, y)
     _wait_text(p, ".leaflet-popup-content", park)
-    with p.expect_navigation():
-        p.locator(".leaflet-popup-content .lc-card-link").click()
+    _follow(p, p.locator(".leaflet-popup-content .lc-card-link"))
     assert unquote(p.url).endswith(f"/maps/{park}.html")
     assert p.locator(".lc-title-main").text_content() == park
     assert page.errors == [] and page.blocked == []
@@ -124,8 +143,7 @@ def test_untrusted_park_name_stays_text_in_title_overview_search_and_file_name(p
     popup = _wait_text(p, ".leaflet-popup-content", name)
     assert popup.query_selector("img") is None
     # "#", "%23" and "?" in the name: the link still opens that park's file.
-    with p.expect_navigation():
-        p.locator(".leaflet-popup-content .lc-card-link").click()
+    _follow(p, p.locator(".leaflet-popup-content .lc-card-link"))
     assert p.locator(".lc-title-main").text_content() == name
     assert p.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0
     assert page.dialogs == [] and page.errors == [] and page.blocked == []
