@@ -107,12 +107,12 @@ def _side(
 ) -> pd.DataFrame:
     # Rows repeating a (code, name) pair (one per year or per parcel) add nothing.
     keys = keys if keys is not None else RecordKeys(df, "credit_code", name_col)
-    return pd.DataFrame(
+    return pd.DataFrame(  # Arrow text stays Arrow: no round trip through Python strings
         {
-            "credit_code": keys.code.to_numpy(),
+            "credit_code": keys.code.array,
             "code_valid": keys.valid,
-            "name": keys.raw_name.to_numpy(),
-            "name_norm": keys.name.to_numpy(),
+            "name": keys.raw_name.array,
+            "name_norm": keys.name.array,
             "in_ledger": in_ledger,
         }
     )
