@@ -31,8 +31,10 @@ import multiprocessing
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -251,33 +253,53 @@ def _run_jobs(
     bar = tqdm(
         total=len(jobs), desc="一地一档 parcel files", unit="宗", disable=not progress, leave=False
     )
+    finished: set[str] = set()
+
+    def done(stem: str, stats: dict[str, list[int]]) -> None:
+        on_done(stem, stats)
+        finished.add(stem)
+        bar.update()
+
     try:
-        if workers <= 1 or len(jobs) <= 2:
-            for job in jobs:
-                on_done(*_render_job(job))
-                bar.update()
-            return
-        with ProcessPoolExecutor(
-            max_workers=workers, mp_context=_pool_context(), initializer=_worker_init
-        ) as pool:
-            # A bounded window of pending futures keeps memory flat for 100k parcels.
-            pending: set = set()
-            it = iter(jobs)
-            window = workers * 8
-            for job in it:
-                pending.add(pool.submit(_render_job, job))
-                if len(pending) >= window:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for fut in done:
-                        on_done(*fut.result())
-                        bar.update()
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    on_done(*fut.result())
-                    bar.update()
+        if workers > 1 and len(jobs) > 2:
+            try:
+                _run_pool(jobs, workers, done)
+            except BrokenProcessPool:
+                # A worker died (killed for memory, or a crash in a native library):
+                # the files not written yet are rendered here, one by one.
+                left = sum(job.stem not in finished for job in jobs)
+                warnings.warn(
+                    f"一地一档:一个工作进程意外退出,其余 {left} 份在主进程中逐一生成 / "
+                    f"a worker process died; rendering the remaining {left} files here",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+        for job in jobs:
+            if job.stem not in finished:
+                done(*_render_job(job))
     finally:
         bar.close()
+
+
+def _run_pool(
+    jobs: list[_Job], workers: int, done: Callable[[str, dict[str, list[int]]], None]
+) -> None:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=_pool_context(), initializer=_worker_init
+    ) as pool:
+        # A bounded window of pending futures keeps memory flat for 100k parcels.
+        pending: set = set()
+        window = workers * 8
+        for job in jobs:
+            pending.add(pool.submit(_render_job, job))
+            if len(pending) >= window:
+                ready, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in ready:
+                    done(*fut.result())
+        while pending:
+            ready, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in ready:
+                done(*fut.result())
 
 
 def _index_frame(parcels: pd.DataFrame, stems: list[str], pdf: bool) -> pd.DataFrame:

@@ -379,3 +379,34 @@ def test_make_demo_writes_the_parcel_files_progress_charts_and_bulletin(tmp_path
     assert (out / "progress.png").is_file() and (out / "charts" / "burnup_mu.svg").is_file()
     no_tofu(out / "bulletin" / "bulletin.pdf")
     assert "进展通报" in (out / "bulletin" / "bulletin.html").read_text("utf-8")
+
+
+_PARENT: list[int] = []
+
+
+def _dies_in_a_worker(job):
+    """A render job whose worker process dies (the pool pickles it by name)."""
+    import os
+
+    import landclear.reports.batch as batch_mod
+
+    if os.getpid() not in _PARENT:
+        os._exit(1)
+    return batch_mod._REAL_RENDER_JOB(job)
+
+
+def test_a_dead_worker_does_not_lose_the_batch(sample_result, tmp_path, monkeypatch):
+    """A worker killed mid-batch (OOM killer, a native crash): the rest render in this process."""
+    import os
+
+    import landclear.reports.batch as batch_mod
+
+    _PARENT[:] = [os.getpid()]
+    monkeypatch.setattr(batch_mod, "_REAL_RENDER_JOB", batch_mod._render_job, raising=False)
+    monkeypatch.setattr(batch_mod, "_render_job", _dies_in_a_worker)
+    kw = {"where": "lists>=2", "pdf": False, "progress": False}
+    with pytest.warns(RuntimeWarning, match="worker process died"):
+        idx = render_parcel_reports(sample_result, tmp_path, workers=2, **kw)
+    assert len(idx) > 2 and idx.rendered == len(idx)
+    for rel in idx.table["html"]:
+        assert (tmp_path / rel).exists()
