@@ -43,6 +43,7 @@ __all__ = [
     "INDUSTRIAL_LAND_USE",
     "LAND_USE_NAMES",
     "WHITESPACE",
+    "ZERO_WIDTH",
     "credit_code_check_char",
     "credit_code_status",
     "credit_code_valid",
@@ -62,10 +63,11 @@ __all__ = [
 #: of literal characters: pyarrow's RE2 reads a narrower ``\s`` and no ``\u``
 #: escapes, and pandas falls back to a Python loop for patterns holding either.
 WHITESPACE = "\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-_ZERO_WIDTH = "\u200b-\u200d\u2060\ufeff"
+#: Zero-width marks (a class body, like :data:`WHITESPACE`).
+ZERO_WIDTH = "\u200b-\u200d\u2060\ufeff"
 #: Characters that are layout, not content: whitespace (incl. U+3000 after
 #: NFKC), zero-width marks, dashes, dots, slashes and common separators.
-_SEPARATORS = "[" + WHITESPACE + _ZERO_WIDTH + "\\-\u2010-\u2015\u2212_.·•/\\\\|,、;:'\"‘’“”]+"
+_SEPARATORS = "[" + WHITESPACE + ZERO_WIDTH + "\\-\u2010-\u2015\u2212_.·•/\\\\|,、;:'\"‘’“”]+"
 
 #: Placeholders bureaus type into an empty cell.
 _PLACEHOLDERS = ("无", "暂无", "空", "NULL", "NONE", "NAN", "N/A", "NA", "<NA>")
@@ -440,7 +442,7 @@ def normalise_name(names: pd.Series | Iterable[object], drop_branch: bool = Fals
     if drop_branch:
         return _drop_branch(normalise_name(names))
     s = _as_text(names).str.upper()
-    s = s.str.replace("[" + WHITESPACE + _ZERO_WIDTH + "]+", "", regex=True)
+    s = s.str.replace("[" + WHITESPACE + ZERO_WIDTH + "]+", "", regex=True)
     s = s.str.replace(_OPEN, "(", regex=True).str.replace(_CLOSE, ")", regex=True)
     s = s.str.replace("有限责任公司", "有限公司", regex=False)
     s = s.str.replace(rf"^{_EDGE_PUNCT}|{_EDGE_PUNCT}$", "", regex=True)

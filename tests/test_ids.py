@@ -282,7 +282,17 @@ def test_whitespace_class_is_pythons_backslash_s_and_runs_in_arrow():
     probe = pd.Series(
         ["a" + c + "b" for c in every if not 0xD800 <= ord(c) < 0xE000], dtype="string"
     )
-    for pattern in (ids._SEPARATORS, ids._EDGE_PUNCT, "[" + ids.WHITESPACE + "]+"):
+    from landclear.io import parse
+
+    patterns = (
+        ids._SEPARATORS,
+        ids._EDGE_PUNCT,
+        "[" + ids.WHITESPACE + "]+",
+        "[" + ids.WHITESPACE + ids.ZERO_WIDTH + "]+",
+        parse._ZERO_WIDTH,
+        "[" + ids.WHITESPACE + ",'_]",
+    )
+    for pattern in patterns:
         assert not probe.array._needs_python_regex(pattern)
         arrow = probe.str.replace(pattern, "", regex=True).tolist()
         assert arrow == [re.sub(pattern, "", v) for v in probe.tolist()]

@@ -34,6 +34,7 @@ import pandas as pd
 
 from landclear.arrays import nfkc
 from landclear.errors import InputFileError, MissingColumnError, ProjectError
+from landclear.ids import WHITESPACE
 from landclear.io.headers import map_headers, normalise_header
 from landclear.io.parse import harmonise
 from landclear.quality import QualityLog
@@ -549,7 +550,7 @@ def _load_sheet(
             if not len(cand):
                 continue
             text = nfkc(col.iloc[cand]).fillna("")
-            text = text.str.replace(r"\s+", "", regex=True)
+            text = text.str.replace("[" + WHITESPACE + "]+", "", regex=True)
             is_total[cand] |= text.str.startswith(_TOTAL_PREFIXES).to_numpy(dtype=bool)
         # 合计 written only in the 序号 column must not pass for a blank template row.
         is_blank_row &= ~is_total

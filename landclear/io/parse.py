@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from landclear.arrays import nfkc
-from landclear.ids import WHITESPACE, on_uniques
+from landclear.ids import WHITESPACE, ZERO_WIDTH, on_uniques
 from landclear.quality import QualityLog
 from landclear.schema import FIELDS, MONEY, SOURCE_FILE, SOURCE_ROW
 
@@ -125,9 +125,7 @@ _DATE_DIGITS = re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})?$")
 _SERIAL = re.compile(r"^\d{5}(?:\.\d*)?$")
 _SERIAL_MIN, _SERIAL_MAX = 20000, 80000  # 1954-10-03 … 2119-01-11
 _EXCEL_EPOCH = np.datetime64("1899-12-30", "ns")
-_ZERO_WIDTH = (
-    "[\u200b\u200c\u200d\u2060\ufeff]"  # literal characters: RE2 (pyarrow) reads no \\u escapes
-)
+_ZERO_WIDTH = "[" + ZERO_WIDTH + "]"
 
 
 #: "2023年" / "2023 年度": the suffix of a year written as text (RE2-compatible).
@@ -343,7 +341,7 @@ def parse_quantity(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     if st.any():
         text = _text(values[st])
         blank = _is_empty_text(text)
-        text = text[~blank].str.replace(r"[\s,'_]", "", regex=True)
+        text = text[~blank].str.replace("[" + WHITESPACE + ",'_]", "", regex=True)
         m = text.str.extract(_NUMBER_RE)
         paren = m["pnum"].notna()
         digits = m["num"].fillna(m["pnum"])
