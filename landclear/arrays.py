@@ -183,8 +183,10 @@ def left_join_unique(
 
     When ``right[on]`` is unique (one row per enterprise, say) a left merge is
     a lookup: :func:`positions` finds each key's row, and unmatched rows get
-    missing values with merge's dtypes (int → float, bool → object). Anything
-    else (a repeated key, a key that is not text) goes to ``DataFrame.merge``.
+    missing values with merge's dtypes (int → float, bool → object). A repeated
+    or missing key on the right (merge pairs missing keys with each other) goes
+    to ``DataFrame.merge``; keys that are not text take :func:`positions`'
+    pandas path.
 
     Examples
     --------
@@ -196,7 +198,7 @@ def left_join_unique(
     keys = right[on]
     # merge pairs missing keys with each other; a lookup never does.
     plain = len(keys) and not keys.isna().any() and not keys.duplicated().any()
-    if not plain or arrow_text(keys) is None or arrow_text(left[on]) is None:
+    if not plain:
         return left.merge(right, on=on, how="left", suffixes=suffixes)
     pos = positions(left[on], keys)
     found = pos >= 0
@@ -217,16 +219,14 @@ def lookup(values: pd.Series, mapping: pd.Series) -> pd.Series:
     What ``values.map(mapping)`` gives, in the mapping's own dtype rather
     than the Arrow dtypes ``map`` returns on Arrow text: missing and unknown
     values give a missing result (int → float, bool → object, as a left
-    merge). A repeated or non-text index goes to ``Series.map``.
+    merge). A repeated index goes to ``Series.map``.
 
     Examples
     --------
     >>> lookup(pd.Series(["b", "x"]), pd.Series([1.0, 2.0], index=["a", "b"])).tolist()
     [2.0, nan]
     """
-    if not len(mapping) or mapping.index.has_duplicates or arrow_text(mapping.index) is None:
-        return values.map(mapping)
-    if arrow_text(values) is None:
+    if not len(mapping) or mapping.index.has_duplicates:
         return values.map(mapping)
     pos = positions(values, mapping.index)
     found = pos >= 0

@@ -135,3 +135,16 @@ def test_lookup_and_join_on_an_empty_right_side():
         left_join_unique(left, empty, "id"), left.merge(empty, on="id", how="left")
     )
     assert lookup(left["id"], pd.Series([], dtype=float)).isna().all()
+
+
+def test_lookup_and_join_on_integer_keys_equal_map_and_merge():
+    from landclear.arrays import left_join_unique, lookup
+
+    left = pd.DataFrame({"year": [2023, 2021, 2022, 2023]}, index=[5, 6, 7, 8])
+    right = pd.DataFrame({"year": [2022, 2023], "target": [1.5, 2.5], "ok": [True, False]})
+    pd.testing.assert_frame_equal(
+        left_join_unique(left, right, "year"), left.merge(right, on="year", how="left")
+    )
+    mapping = right.set_index("year")["target"]
+    got = lookup(left["year"], mapping)
+    pd.testing.assert_series_equal(got, left["year"].map(mapping))
