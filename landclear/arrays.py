@@ -32,6 +32,7 @@ __all__ = [
     "left_join_unique",
     "lookup",
     "nfkc",
+    "number_text",
     "positions",
 ]
 
@@ -234,3 +235,27 @@ def lookup(values: pd.Series, mapping: pd.Series) -> pd.Series:
     if not found.all():
         out = out.where(pd.Series(found))
     return out.set_axis(values.index).rename(values.name)
+
+
+def number_text(values: pd.Series) -> pd.Series:
+    """``values.astype("string")`` of a float Series, formatted once per distinct value.
+
+    Rounded figures (a plot ratio to two decimals, a share in percent) repeat
+    across a million parcels: Python formats each distinct value once. A
+    negative zero keeps its "-0.0" (hashing merges it with 0.0).
+
+    Examples
+    --------
+    >>> number_text(pd.Series([1.5, None, 1.5, -0.0])).tolist()
+    ['1.5', <NA>, '1.5', '-0.0']
+    """
+    numbers = values.to_numpy(dtype="float64", na_value=np.nan)
+    codes, uniques = pd.factorize(numbers, use_na_sentinel=True)
+    if not len(uniques):
+        return pd.Series(pd.NA, index=values.index, dtype="string", name=values.name)
+    text = pd.Series(uniques, dtype="float64").astype("string")
+    out = text.take(np.maximum(codes, 0)).set_axis(values.index).mask(codes < 0)
+    zero = numbers == 0
+    if zero.any():
+        out[zero] = np.where(np.signbit(numbers[zero]), "-0.0", "0.0")
+    return out.rename(values.name)

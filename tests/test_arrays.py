@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from landclear.arrays import isin
+from landclear.arrays import isin, number_text
 
 TEXT = st.one_of(st.none(), st.text(alphabet="甲乙丙ab1 ", max_size=3))
 
@@ -148,3 +149,18 @@ def test_lookup_and_join_on_integer_keys_equal_map_and_merge():
     mapping = right.set_index("year")["target"]
     got = lookup(left["year"], mapping)
     pd.testing.assert_series_equal(got, left["year"].map(mapping))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.random.default_rng(1).normal(0, 1, 10_000).round(2),  # -0.0 before 0.0 and after
+        np.array([0.0, -0.0, np.nan, 1e16, 1e-5, -1e-300, -0.0, 0.0]),
+        np.full(4, np.nan),
+        np.array([], dtype="float64"),
+    ],
+)
+@pytest.mark.parametrize("dtype", ["float64", "Float64"])
+def test_number_text_is_astype_string(values, dtype):
+    s = pd.Series(values, index=np.arange(len(values)) * 3, name="x", dtype=dtype)
+    pd.testing.assert_series_equal(number_text(s), s.astype("string"))

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from landclear.arrays import lookup
+from landclear.arrays import lookup, number_text
 from landclear.errors import ProjectError
 from landclear.ids import on_uniques
 
@@ -300,7 +300,7 @@ def assign_classes(
 
 
 def _fmt(values: pd.Series, digits: int = 2) -> pd.Series:
-    return values.round(digits).astype("string").fillna("—")
+    return number_text(values.round(digits)).fillna("—")
 
 
 def grade_enterprises(ind: pd.DataFrame, settings: Mapping[str, Any] | None = None) -> pd.DataFrame:

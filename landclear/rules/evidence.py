@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from landclear.arrays import number_text
 from landclear.rules.idle import add_years
 
 __all__ = ["DEFAULTS", "evidence"]
@@ -74,7 +75,7 @@ def _dates(df: pd.DataFrame, column: str) -> pd.Series:
 
 
 def _fmt(values: pd.Series, digits: int) -> pd.Series:
-    return values.round(digits).astype("string")
+    return number_text(values.round(digits))
 
 
 def evidence(

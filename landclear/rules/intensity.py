@@ -42,6 +42,7 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from landclear.arrays import number_text
 from landclear.errors import CRSError
 from landclear.geo import equal_area_crs, equal_area_geometries, project_geometries
 from landclear.rules.efficiency import industry_division, merge_settings
@@ -380,22 +381,22 @@ def building_intensity(
     pr_ok = pr_ok.mask(min_pr.isna(), True)  # no control value → nothing to fail
     ok = cov_ok & pr_ok
 
-    cov_txt = (coverage * 100).round(1).astype("string") + "%"
+    cov_txt = number_text((coverage * 100).round(1)) + "%"
     cov_part = (
         _either(cov_ok.fillna(False), "≥", "<", idx).radd("建筑系数 " + cov_txt + " ")
         + f" {min_cov:.0%}"
     )
     cov_part = cov_part.mask(coverage.isna(), "缺少建筑占地面积,无法计算建筑系数")
     pr_part = (
-        "容积率 " + plot_ratio.round(2).astype("string")
+        "容积率 " + number_text(plot_ratio.round(2))
         + _either(pr_ok.fillna(False), " ≥ ", " < ", idx)
-        + min_pr.astype("string") + "(行业" + division.fillna("") + ")"
+        + number_text(min_pr) + "(行业" + division.fillna("") + ")"
     )  # fmt: skip
     pr_part = pr_part.mask(plot_ratio.isna(), "缺少建筑面积,无法计算容积率")
     pr_part = pr_part.mask(
         min_pr.isna(),
         "行业代码缺失或无容积率控制值,未检查容积率"
-        + plot_ratio.round(2).astype("string").radd("(容积率 ").add(")").fillna(""),
+        + number_text(plot_ratio.round(2)).radd("(容积率 ").add(")").fillna(""),
     )
     head = pd.Series("无法判定:", index=idx, dtype="string")
     head = head.mask(ok.fillna(False).astype(bool), "达标:")
