@@ -92,7 +92,8 @@ from landclear.quality import QualityLog
 t["import"] = time.perf_counter() - t0
 project = load_project(args["project"])
 s = time.perf_counter()
-inputs = load_inputs(project, QualityLog(), measure_buildings=args["engine"] != "dask")
+pandas = args["engine"] != "dask"  # as `landclear run` loads
+inputs = load_inputs(project, QualityLog(), measure_buildings=pandas, prepare=pandas)
 t["load"] = time.perf_counter() - s
 s = time.perf_counter()
 if args["engine"] == "dask":

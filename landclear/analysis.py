@@ -22,7 +22,7 @@ from landclear.ids import (
     normalise_credit_code,
     normalise_name,
 )
-from landclear.loading import Inputs, load_inputs
+from landclear.loading import Inputs, Prepared, load_inputs
 from landclear.match import (
     EntityIndex,
     RecordKeys,
@@ -87,7 +87,7 @@ def run(
 
         project.as_of = parse_date(as_of, "as_of")
     log = QualityLog()
-    inputs = load_inputs(project, log, measure_buildings=True)
+    inputs = load_inputs(project, log, measure_buildings=True, prepare=True)
     return analyse(inputs, project, progress=progress)
 
 
@@ -351,14 +351,28 @@ def _self_entities(frame: pd.DataFrame, source: str, log: QualityLog) -> pd.Data
     ).drop_duplicates("enterprise_id")
 
 
+def _take_prepared(inputs: Inputs, as_of: dt.date, settings: Any) -> Prepared | None:
+    """``inputs.prepared`` when made for this ``as_of`` and idle settings; used once."""
+    prepared, inputs.prepared = inputs.prepared, None
+    if prepared is None or prepared.as_of != as_of or prepared.idle_settings != settings.idle:
+        return None
+    return prepared
+
+
 def _link_all(
-    parcels: pd.DataFrame, inputs: Inputs, log: QualityLog, min_score: float
+    parcels: pd.DataFrame,
+    inputs: Inputs,
+    log: QualityLog,
+    min_score: float,
+    *,
+    parcel_keys: RecordKeys | None = None,
 ) -> pd.DataFrame:
     """Give every parcel and ledger row an ``enterprise_id`` (code, name, fuzzy)."""
     ent = inputs.enterprises
     # Both big frames are normalised once, for the entities and for their links.
     ent_keys = RecordKeys(ent, "credit_code", "name")
-    parcel_keys = RecordKeys(parcels, "credit_code", "owner_name")
+    if parcel_keys is None:
+        parcel_keys = RecordKeys(parcels, "credit_code", "owner_name")
     entities = build_entities(ent, parcels, keys=(ent_keys, parcel_keys))
     index = EntityIndex(entities)
     reports = []
@@ -526,14 +540,25 @@ def analyse(inputs: Inputs, project: Project, *, progress: bool = False) -> Resu
     # and a deep copy would clone a million geometries.
     parcels = inputs.parcels.copy(deep=False)
     parcels = _assign_parks(parcels, inputs.parks, log)
+    prepared = _take_prepared(inputs, as_of, settings)
 
-    entities = _link_all(parcels, inputs, log, settings.match_min_score)
+    entities = _link_all(
+        parcels,
+        inputs,
+        log,
+        settings.match_min_score,
+        parcel_keys=prepared.parcel_keys if prepared is not None else None,
+    )
     release()  # matching's many intermediate tables are gone
     ent_all = inputs.enterprises
     ent_latest = _latest_year(ent_all.dropna(subset=["enterprise_id"]), as_of)
 
     # 5.1 idle land
-    parcels = parcels.join(idle.idle_land(parcels, as_of, settings.idle, log=log))
+    if prepared is not None:
+        parcels = parcels.join(prepared.idle)
+        log.warnings.extend(prepared.idle_warnings)
+    else:
+        parcels = parcels.join(idle.idle_land(parcels, as_of, settings.idle, log=log))
     # 5.2–5.4 the three lists
     parcels, ent_state, tax, mortgages = list_stage(
         parcels, inputs, ent_latest, settings, as_of, log

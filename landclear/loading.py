@@ -12,9 +12,11 @@ order a one-process load would give, so the two ways give the same result.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -37,6 +39,37 @@ PARALLEL_MIN_BYTES = 20 * 1024 * 1024
 
 
 @dataclass
+class Prepared:
+    """Parcel-only steps of the analysis, done at load while the ledger worker runs.
+
+    :func:`landclear.analysis.analyse` takes them once (and drops them) when
+    they were made for its ``as_of`` and idle settings; otherwise it works
+    them out again. They describe the parcels as loaded: after editing
+    ``Inputs.parcels`` set ``Inputs.prepared = None``.
+    """
+
+    as_of: dt.date
+    idle_settings: Any
+    #: :func:`landclear.rules.idle.idle_land` of the parcels.
+    idle: pd.DataFrame
+    #: The warnings ``idle_land`` gave, written to the log where the analysis would.
+    idle_warnings: list[dict[str, Any]]
+    #: ``RecordKeys(parcels, "credit_code", "owner_name")`` for the matching.
+    parcel_keys: Any
+
+
+def prepare_parcels(parcels: pd.DataFrame, project: Project, settings: Any) -> Prepared:
+    """The :class:`Prepared` steps of ``parcels`` for ``project`` and its rule ``settings``."""
+    from landclear.match import RecordKeys
+    from landclear.rules.idle import idle_land
+
+    scratch = QualityLog()
+    table = idle_land(parcels, project.as_of, settings.idle, log=scratch)
+    keys = RecordKeys(parcels, "credit_code", "owner_name")
+    return Prepared(project.as_of, settings.idle, table, scratch.warnings, keys)
+
+
+@dataclass
 class Inputs:
     """Every loaded input, canonical names, CGCS2000 (EPSG:4490) geometries."""
 
@@ -50,6 +83,8 @@ class Inputs:
     log: QualityLog = field(default_factory=QualityLog)
     #: :func:`landclear.rules.intensity.building_areas` of the parcels, when measured at load.
     building_areas: pd.DataFrame | None = None
+    #: Parcel-only analysis steps done at load (``load_inputs(prepare=True)``).
+    prepared: Prepared | None = None
 
 
 _EMPTY_DTYPES = {
@@ -215,6 +250,7 @@ def load_inputs(
     *,
     parallel: bool | None = None,
     measure_buildings: bool = False,
+    prepare: bool = False,
 ) -> Inputs:
     """Load and validate every input of ``project``.
 
@@ -231,6 +267,11 @@ def load_inputs(
         Also measure the buildings on each parcel
         (:func:`landclear.rules.intensity.building_areas`) into
         ``Inputs.building_areas``, while the ledgers load.
+    prepare : bool, default False
+        Also run the analysis steps that need only the parcels (idle land,
+        the parcels' matching keys) into ``Inputs.prepared``, while the
+        ledgers load; :func:`landclear.analysis.analyse` uses them once.
+        ``landclear run`` does this.
 
     Examples
     --------
@@ -294,6 +335,7 @@ def load_inputs(
                 projected=projected,
             )
             release()  # the overlay's geometry copies are freed: give them back now
+        prepared = prepare_parcels(parcels, project, settings) if prepare else None
         if job is not None:
             big, part = job.result()
             frames = {name: {**frames, **big}[name] for name in LEDGERS}
@@ -312,4 +354,5 @@ def load_inputs(
         buildings=buildings,
         log=log,
         building_areas=areas,
+        prepared=prepared,
     )
