@@ -23,7 +23,7 @@ import glob
 import io
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -280,25 +280,76 @@ def _fill_merged(
 
 
 _FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+#: Bytes before and after the "f" of a formula tag (``<f>``, ``<x:f t=…>``, ``<f/>``).
+_TAG_OPEN = np.zeros(256, dtype=bool)
+_TAG_OPEN[list(b"<:")] = True
+_TAG_CLOSE = np.zeros(256, dtype=bool)
+_TAG_CLOSE[list(b"> /\t\n\r\x0b\x0c")] = True
+
+
+def _maybe_formula(block: bytes) -> bool:
+    """Whether ``block`` may hold a formula tag: an "f" between "<" or ":" and its end.
+
+    A vectorised pass over the bytes (a byte search for "<f" crawls, "<"
+    being everywhere in XML); the regex confirms the rare hits.
+    """
+    data = np.frombuffer(block, dtype=np.uint8)
+    at = np.flatnonzero(data[1:-1] == ord("f")) + 1
+    return bool((_TAG_OPEN[data[at - 1]] & _TAG_CLOSE[data[at + 1]]).any())
+
+
+_LOCAL_HEADER = b"PK\x03\x04"
+
+
+def _member_bytes(path: Path, zf: Any, info: Any, chunk: int = 1 << 21) -> Iterator[bytes]:
+    """The bytes of one zip member, inflated by ISA-L (about twice zlib's speed).
+
+    A million-row sheet is half a gigabyte of XML: the formula scan inflates
+    all of it beside calamine's own read. Members that are not plainly
+    deflated (stored, or an unexpected header) go through :mod:`zipfile`.
+    """
+    import zipfile
+
+    from isal import isal_zlib
+
+    with open(path, "rb") as fh:
+        fh.seek(info.header_offset)
+        header = fh.read(30)
+        if info.compress_type != zipfile.ZIP_DEFLATED or header[:4] != _LOCAL_HEADER:
+            with zf.open(info) as member:
+                while block := member.read(chunk * 4):
+                    yield block
+            return
+        names = int.from_bytes(header[26:28], "little") + int.from_bytes(header[28:30], "little")
+        fh.seek(info.header_offset + 30 + names)
+        inflate = isal_zlib.decompressobj(-15)  # raw deflate, as zip stores it
+        left = info.compress_size
+        while left > 0 and (raw := fh.read(min(chunk, left))):
+            left -= len(raw)
+            if block := inflate.decompress(raw):
+                yield block
+        if block := inflate.flush():
+            yield block
 
 
 def _has_formulas(path: Path) -> bool:
     """Whether any worksheet of an .xlsx holds a formula (a scan of its XML, no parsing)."""
     import zipfile
 
+    from isal.isal_zlib import error as InflateError
+
     try:
         with zipfile.ZipFile(path) as zf:
-            for name in zf.namelist():
+            for info in zf.infolist():
+                name = info.filename
                 if name.startswith("xl/worksheets/") and name.endswith(".xml"):
-                    with zf.open(name) as fh:
-                        tail = b""
-                        while chunk := fh.read(1 << 23):
-                            block = tail + chunk
-                            # A byte search first: the regex runs only where "f" tags may be.
-                            if (b"<f" in block or b":f" in block) and _FORMULA_TAG.search(block):
-                                return True
-                            tail = chunk[-16:]
-    except (OSError, zipfile.BadZipFile):
+                    tail = b""
+                    for chunk in _member_bytes(path, zf, info):
+                        block = tail + chunk
+                        if _maybe_formula(block) and _FORMULA_TAG.search(block):
+                            return True
+                        tail = chunk[-16:]
+    except (OSError, zipfile.BadZipFile, InflateError):
         return True  # let the full check decide
     return False
 
