@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from pandas.api.extensions import take
 from pandas.api.types import infer_dtype
 
 __all__ = [
@@ -202,10 +203,14 @@ def left_join_unique(
     if not plain:
         return left.merge(right, on=on, how="left", suffixes=suffixes)
     pos = positions(left[on], keys)
-    found = pos >= 0
-    taken = right.drop(columns=on).iloc[np.where(found, pos, 0)].reset_index(drop=True)
-    if not found.all():
-        taken = taken.where(pd.Series(found), axis=0)
+    rest = right.drop(columns=on)
+    if (pos >= 0).all():
+        taken = rest.iloc[pos].reset_index(drop=True)
+    else:  # -1 takes the column's missing value, in merge's dtypes (int → float, bool → object)
+        taken = pd.DataFrame(
+            {c: take(rest[c].array, pos, allow_fill=True) for c in rest.columns},
+            columns=rest.columns,
+        )
     base = left.reset_index(drop=True)
     both = [c for c in taken.columns if c in base.columns]
     if both:

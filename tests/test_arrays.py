@@ -86,6 +86,9 @@ def test_left_join_unique_equals_merge():
             "when": pd.to_datetime(["2020-01-01", "2021-06-30", None]),
             "name": pd.array(["甲", None, "丙"], dtype="string"),
             "t": flags,
+            "k": pd.array([1, None, 3], dtype="Int64"),
+            "x": [0.5, np.nan, 2.0],
+            "s": pd.Series(["p", "q", None], dtype=pd.StringDtype(na_value=np.nan)),
         }
     )
     left = pd.DataFrame(
