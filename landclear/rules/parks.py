@@ -35,6 +35,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from landclear.arrays import positions
+
 __all__ = [
     "CITY_ROW",
     "MEASURES",
@@ -248,9 +250,14 @@ def park_indicators(
     # The year's figures on each (park, enterprise) pair, by its share of the mu.
     lw = land if land is not None else park_land(parcels)
     pair_ent, pair_park, pair_mu, n_parks = lw.pair_ent, lw.pair_park, lw.pair_mu, lw.n_parks
-    fig = figures.reindex(lw.ent_names[pair_ent])
-    has_fig = fig.notna().any(axis=1).to_numpy()
-    contrib = fig.to_numpy(dtype="float64") * lw.share[:, None]
+    # Each pair's enterprise row in the year's figures: the distinct names are
+    # looked up once (Arrow hash), then taken per pair.
+    row = positions(pd.Series(lw.ent_names, dtype=object), figures.index)[pair_ent]
+    values = figures.to_numpy(dtype="float64")
+    fig = np.full((len(row), values.shape[1]), np.nan)
+    fig[row >= 0] = values[row[row >= 0]]
+    has_fig = ~np.isnan(fig).all(axis=1)
+    contrib = fig * lw.share[:, None]
 
     outside = lw.outside_mu
     if outside > 0:
@@ -269,7 +276,7 @@ def park_indicators(
     per_park["mu_without_data"] = no_data_mu + lw.unowned_mu
     per_park = per_park.sort_index()
     total = per_park[["industrial_mu", "mu_without_data", *MEASURES]].sum(min_count=1)
-    total["enterprises"] = len(np.unique(pair_ent))
+    total["enterprises"] = int(np.count_nonzero(np.bincount(pair_ent))) if len(pair_ent) else 0
     per_park = pd.concat([per_park, total.to_frame(CITY_ROW).T])
     numeric = ["industrial_mu", "mu_without_data", *MEASURES]
     per_park[numeric] = per_park[numeric].astype("float64").fillna(0.0)
