@@ -210,6 +210,7 @@ def left_join_unique(
         taken = pd.DataFrame(
             {c: take(rest[c].array, pos, allow_fill=True) for c in rest.columns},
             columns=rest.columns,
+            copy=False,  # fresh arrays: no consolidating copy of a wide table
         )
     base = left.reset_index(drop=True)
     both = [c for c in taken.columns if c in base.columns]
