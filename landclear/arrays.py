@@ -244,24 +244,27 @@ def lookup(values: pd.Series, mapping: pd.Series) -> pd.Series:
 
 
 def number_text(values: pd.Series) -> pd.Series:
-    """``values.astype("string")`` of a float Series, formatted once per distinct value.
+    """``values.astype("string")`` of a numeric Series, formatted once per distinct value.
 
-    Rounded figures (a plot ratio to two decimals, a share in percent) repeat
-    across a million parcels: Python formats each distinct value once. A
-    negative zero keeps its "-0.0" (hashing merges it with 0.0).
+    Rounded figures (a plot ratio to two decimals, a share in percent, a
+    rank) repeat across a million parcels: Python formats each distinct value
+    once. Float zeros are written apart: hashing merges -0.0 with 0.0.
 
     Examples
     --------
     >>> number_text(pd.Series([1.5, None, 1.5, -0.0])).tolist()
     ['1.5', <NA>, '1.5', '-0.0']
+    >>> number_text(pd.Series([3, None, 3], dtype="Int64")).tolist()
+    ['3', <NA>, '3']
     """
-    numbers = values.to_numpy(dtype="float64", na_value=np.nan)
-    codes, uniques = pd.factorize(numbers, use_na_sentinel=True)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
     if not len(uniques):
         return pd.Series(pd.NA, index=values.index, dtype="string", name=values.name)
-    text = pd.Series(uniques, dtype="float64").astype("string")
+    text = pd.Series(uniques).astype("string")
     out = text.take(np.maximum(codes, 0)).set_axis(values.index).mask(codes < 0)
-    zero = numbers == 0
-    if zero.any():
-        out[zero] = np.where(np.signbit(numbers[zero]), "-0.0", "0.0")
+    if values.dtype.kind == "f":
+        numbers = values.to_numpy(dtype="float64", na_value=np.nan)
+        zero = numbers == 0
+        if zero.any():
+            out[zero] = np.where(np.signbit(numbers[zero]), "-0.0", "0.0")
     return out.rename(values.name)

@@ -161,9 +161,12 @@ def test_lookup_and_join_on_integer_keys_equal_map_and_merge():
         np.array([0.0, -0.0, np.nan, 1e16, 1e-5, -1e-300, -0.0, 0.0]),
         np.full(4, np.nan),
         np.array([], dtype="float64"),
+        np.array([3.0, np.nan, 3.0, 12.0, 0.0]),
     ],
 )
-@pytest.mark.parametrize("dtype", ["float64", "Float64"])
+@pytest.mark.parametrize("dtype", ["float64", "Float64", "Int64"])
 def test_number_text_is_astype_string(values, dtype):
+    if dtype == "Int64":  # ranks and counts: whole numbers
+        values = np.round(values * 100)
     s = pd.Series(values, index=np.arange(len(values)) * 3, name="x", dtype=dtype)
     pd.testing.assert_series_equal(number_text(s), s.astype("string"))

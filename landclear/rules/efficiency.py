@@ -443,7 +443,7 @@ def grade_enterprises(ind: pd.DataFrame, settings: Mapping[str, Any] | None = No
     label = group.map(_GROUP_LABEL).astype("string")
     share_txt = _share_text(cfg["class_shares"])
     reason = (
-        label + "第" + rank.astype("string") + "/" + size.astype("string") + "名,得分"
+        label + "第" + number_text(rank) + "/" + number_text(size) + "名,得分"
         + _fmt(score) + "," + grade + "类(" + grade.map(share_txt).astype("string") + ")"
     )  # fmt: skip
     reason = reason.where(~is_t, "不参评(T):" + t_reason)
