@@ -156,8 +156,18 @@ def years_between(start: pd.Series, as_of: pd.Timestamp) -> pd.Series:
 
 
 def fmt_date(dates: pd.Series) -> pd.Series:
-    """ISO date text; NaT → empty string."""
-    return dates.dt.strftime("%Y-%m-%d").fillna("").astype(str)
+    """ISO date text; NaT → empty string (each distinct date formatted once).
+
+    Examples
+    --------
+    >>> fmt_date(pd.Series(pd.to_datetime(["2024-06-30", None, "2024-06-30"]))).tolist()
+    ['2024-06-30', '', '2024-06-30']
+    """
+    codes, uniques = pd.factorize(pd.to_datetime(dates))
+    text = np.asarray(pd.DatetimeIndex(uniques).strftime("%Y-%m-%d"), dtype=object)
+    out = text[np.maximum(codes, 0)] if len(text) else np.full(len(codes), "", dtype=object)
+    out[codes < 0] = ""
+    return pd.Series(out, index=dates.index, dtype=str)
 
 
 def fmt_num(values: pd.Series, digits: int = 2) -> pd.Series:
