@@ -36,17 +36,22 @@ def _follow(p, link) -> None:
     """Click a link and wait for the page it opens.
 
     A click can land while Leaflet is still panning the popup into view and
-    miss the link: wait for the navigation to start (fast for file://), click
-    again if it did not, then give the new page time to load on a busy machine.
+    miss the link: wait for the navigation to start, click again if it did
+    not, then give the new page time to load on a busy machine. A navigation
+    that starts late (a loaded machine) counts: the link is gone by then, and
+    clicking it again would only wait for it.
     """
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+    start = p.url
     for attempt in range(3):
         try:
-            with p.expect_navigation(wait_until="commit", timeout=10_000):
-                link.click()
+            with p.expect_navigation(wait_until="commit", timeout=15_000):
+                link.click(timeout=15_000)
             break
         except PlaywrightTimeout:
+            if p.url != start:
+                break
             if attempt == 2:
                 raise
     p.wait_for_load_state("load", timeout=60_000)
