@@ -35,7 +35,7 @@ def _park_point(page, result, park: str) -> tuple[float, float]:
 def _follow(p, link) -> None:
     """Click a link and wait for the page it opens.
 
-    A click can land while Leaflet is still panning the popup into view and
+    A click can land while Leaflet is still zooming or panning the popup into view and
     miss the link: wait for the navigation to start, click again if it did
     not, then give the new page time to load on a busy machine. A navigation
     that starts late (a loaded machine) counts: the link is gone by then, and
@@ -43,6 +43,12 @@ def _follow(p, link) -> None:
     """
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+    # The search zooms to the park with an animation: click once the map is still.
+    p.wait_for_function(
+        f"() => !{OVERVIEW}.map._animatingZoom && !({OVERVIEW}.map._panAnim || {{}})._inProgress",
+        timeout=30_000,
+    )
+    link.wait_for(state="visible", timeout=30_000)
     start = p.url
     for attempt in range(3):
         try:
