@@ -437,14 +437,11 @@ def _link_mortgages(
     has_cert = cert.notna()
     given_pid = m["parcel_id"].notna()
     if has_cert.any() and "cert_no" in parcels:
-        by_cert = (
-            parcels[["cert_no", "parcel_id"]]
-            .dropna(subset=["cert_no"])
-            .drop_duplicates("cert_no")
-            .set_index("cert_no")["parcel_id"]
-        )
         fill = ~given_pid & has_cert
-        m.loc[fill, "parcel_id"] = cert[fill].map(by_cert)
+        # The first parcel holding each certificate number (as drop_duplicates keeps it).
+        row = positions(cert[fill], parcels["cert_no"])
+        found = parcels["parcel_id"].iloc[np.maximum(row, 0)].where(row >= 0)
+        m.loc[fill, "parcel_id"] = found.set_axis(cert[fill].index)
     m["amount_split"] = False
     linked = m["parcel_id"].notna()
     owners = parcels["enterprise_id"] if "enterprise_id" in parcels else pd.Series(dtype="string")
