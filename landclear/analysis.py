@@ -352,9 +352,16 @@ def _self_entities(frame: pd.DataFrame, source: str, log: QualityLog) -> pd.Data
 
 
 def _take_prepared(inputs: Inputs, as_of: dt.date, settings: Any) -> Prepared | None:
-    """``inputs.prepared`` when made for this ``as_of`` and idle settings; used once."""
+    """``inputs.prepared`` when made for this ``as_of``, idle settings and parcel rows; used once.
+
+    Parcels filtered or replaced after loading (a new index) get the steps
+    worked out again; values edited in place are the caller's to flag
+    (``Inputs.prepared = None``).
+    """
     prepared, inputs.prepared = inputs.prepared, None
     if prepared is None or prepared.as_of != as_of or prepared.idle_settings != settings.idle:
+        return None
+    if not prepared.idle.index.equals(inputs.parcels.index):
         return None
     return prepared
 

@@ -43,9 +43,10 @@ class Prepared:
     """Parcel-only steps of the analysis, done at load while the ledger worker runs.
 
     :func:`landclear.analysis.analyse` takes them once (and drops them) when
-    they were made for its ``as_of`` and idle settings; otherwise it works
-    them out again. They describe the parcels as loaded: after editing
-    ``Inputs.parcels`` set ``Inputs.prepared = None``.
+    they were made for its ``as_of``, idle settings and parcel rows (index);
+    otherwise it works them out again. They describe the parcel values as
+    loaded: after editing values in ``Inputs.parcels`` in place, set
+    ``Inputs.prepared = None``.
     """
 
     as_of: dt.date

@@ -147,7 +147,7 @@ def test_steps_prepared_at_load_give_the_analysis_it_would_do_itself(sample_dir)
     _same_result(plain, result)
 
 
-def test_steps_prepared_for_another_day_or_rule_are_worked_out_again(sample_dir):
+def test_steps_prepared_for_another_day_rule_or_parcel_set_are_worked_out_again(sample_dir):
     import dataclasses
     import datetime as dt
 
@@ -163,3 +163,12 @@ def test_steps_prepared_for_another_day_or_rule_are_worked_out_again(sample_dir)
         poisoned = inputs.prepared.idle.assign(idle=True)
         inputs.prepared = dataclasses.replace(inputs.prepared, idle=poisoned, **stale)
         _same_result(plain, analyse(inputs, project))
+    # Parcels filtered after loading: the prepared rows no longer fit them.
+    inputs = load_inputs(project, QualityLog(), prepare=True)
+    inputs.prepared = dataclasses.replace(
+        inputs.prepared, idle=inputs.prepared.idle.assign(idle=True)
+    )
+    inputs.parcels = inputs.parcels.iloc[10:]
+    fewer = load_inputs(project, QualityLog())
+    fewer.parcels = fewer.parcels.iloc[10:]
+    _same_result(analyse(fewer, project), analyse(inputs, project))
