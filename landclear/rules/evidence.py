@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from landclear.arrays import number_text
-from landclear.rules.idle import add_years
+from landclear.rules.idle import add_years, fmt_date
 
 __all__ = ["DEFAULTS", "evidence"]
 
@@ -154,9 +154,9 @@ def evidence(
             "疑似闲置：供地多年但建成区比例低",
             lambda m: (
                 "供地日期 "
-                + granted[m].dt.strftime("%Y-%m-%d").astype("string")
+                + fmt_date(granted[m]).astype("string")
                 + f"（满 {years:g} 年：周年日 "
-                + anniversary[m].dt.strftime("%Y-%m-%d").astype("string")
+                + fmt_date(anniversary[m]).astype("string")
                 + " ≤ 基准日 "
                 + as_of_ts.strftime("%Y-%m-%d")
                 + "），"

@@ -387,8 +387,9 @@ def building_intensity(
         + f" {min_cov:.0%}"
     )
     cov_part = cov_part.mask(coverage.isna(), "缺少建筑占地面积,无法计算建筑系数")
+    pr_txt = number_text(plot_ratio.round(2))
     pr_part = (
-        "容积率 " + number_text(plot_ratio.round(2))
+        "容积率 " + pr_txt
         + _either(pr_ok.fillna(False), " ≥ ", " < ", idx)
         + number_text(min_pr) + "(行业" + division.fillna("") + ")"
     )  # fmt: skip
@@ -396,7 +397,7 @@ def building_intensity(
     pr_part = pr_part.mask(
         min_pr.isna(),
         "行业代码缺失或无容积率控制值,未检查容积率"
-        + number_text(plot_ratio.round(2)).radd("(容积率 ").add(")").fillna(""),
+        + pr_txt.radd("(容积率 ").add(")").fillna(""),
     )
     head = pd.Series("无法判定:", index=idx, dtype="string")
     head = head.mask(ok.fillna(False).astype(bool), "达标:")
