@@ -236,11 +236,8 @@ def lookup(values: pd.Series, mapping: pd.Series) -> pd.Series:
     if not len(mapping) or mapping.index.has_duplicates:
         return values.map(mapping)
     pos = positions(values, mapping.index)
-    found = pos >= 0
-    out = mapping.iloc[np.where(found, pos, 0)].reset_index(drop=True)
-    if not found.all():
-        out = out.where(pd.Series(found))
-    return out.set_axis(values.index).rename(values.name)
+    # -1 takes the missing value, in merge's dtypes (as left_join_unique).
+    return pd.Series(take(mapping.array, pos, allow_fill=True), index=values.index, name=values.name)
 
 
 def number_text(values: pd.Series) -> pd.Series:
