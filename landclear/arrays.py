@@ -237,7 +237,9 @@ def lookup(values: pd.Series, mapping: pd.Series) -> pd.Series:
         return values.map(mapping)
     pos = positions(values, mapping.index)
     # -1 takes the missing value, in merge's dtypes (as left_join_unique).
-    return pd.Series(take(mapping.array, pos, allow_fill=True), index=values.index, name=values.name)
+    return pd.Series(
+        take(mapping.array, pos, allow_fill=True), index=values.index, name=values.name
+    )
 
 
 def number_text(values: pd.Series) -> pd.Series:

@@ -396,8 +396,7 @@ def building_intensity(
     pr_part = pr_part.mask(plot_ratio.isna(), "缺少建筑面积,无法计算容积率")
     pr_part = pr_part.mask(
         min_pr.isna(),
-        "行业代码缺失或无容积率控制值,未检查容积率"
-        + pr_txt.radd("(容积率 ").add(")").fillna(""),
+        "行业代码缺失或无容积率控制值,未检查容积率" + pr_txt.radd("(容积率 ").add(")").fillna(""),
     )
     head = pd.Series("无法判定:", index=idx, dtype="string")
     head = head.mask(ok.fillna(False).astype(bool), "达标:")
