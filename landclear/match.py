@@ -107,7 +107,7 @@ def _side(
     df: pd.DataFrame | None, name_col: str, in_ledger: bool, keys: RecordKeys | None = None
 ) -> pd.DataFrame:
     # Rows repeating a (code, name) pair (one per year or per parcel) add nothing.
-    keys = keys if keys is not None else RecordKeys(df, "credit_code", name_col)
+    keys = _keys_for(df, keys, "credit_code", name_col)
     return pd.DataFrame(  # Arrow text stays Arrow: no round trip through Python strings
         {
             "credit_code": keys.code.array,
@@ -367,6 +367,28 @@ class RecordKeys:
         self.status = credit_code_status(self.code)
         self.valid = (self.status == "valid").to_numpy(dtype=bool)
         self.name = normalise_name(self.raw_name)
+
+
+def _keys_for(
+    records: pd.DataFrame | None, keys: RecordKeys | None, code_col: str, name_col: str
+) -> RecordKeys:
+    """``keys`` when they were made from ``records`` (one pair per row), else new ones.
+
+    Raises
+    ------
+    ValueError
+        ``keys`` of another frame: linking with them would give rows the
+        enterprise of other rows.
+    """
+    if keys is None:
+        return RecordKeys(records, code_col, name_col)
+    n = 0 if records is None else len(records)
+    if len(keys.rows) != n:
+        raise ValueError(
+            f"RecordKeys of {len(keys.rows)} rows given for a frame of {n} rows: "
+            "keys must be made from the same frame"
+        )
+    return keys
 
 
 class _State:
@@ -663,7 +685,7 @@ def link_to_entities(
     >>> ids.tolist(), rep["score"].tolist()
     (['N:石嘴山市华兴化工有限公司', <NA>], [91.7, 0.0])
     """
-    st = _State(keys if keys is not None else RecordKeys(records, code_col, name_col))
+    st = _State(_keys_for(records, keys, code_col, name_col))
     if len(entities):
         index = index if index is not None else EntityIndex(entities)
         names, var = index.names, index.variants
@@ -715,7 +737,7 @@ def link_parcels(
     >>> ids.tolist(), rep["method"].tolist()
     (['N:宁夏甲乙丙丁新材料有限公司', 'N:宁夏甲乙丙丁新材料有限公司'], ['name', 'fuzzy'])
     """
-    st = _State(keys if keys is not None else RecordKeys(parcels, "credit_code", "owner_name"))
+    st = _State(_keys_for(parcels, keys, "credit_code", "owner_name"))
     if len(entities):
         index = index if index is not None else EntityIndex(entities)
         ledger_names = index.names_of(True)

@@ -323,3 +323,10 @@ def test_shared_record_keys_give_the_same_entities_and_links():
         pd.testing.assert_series_equal(got[0], want[0])
         pd.testing.assert_frame_equal(got[1], want[1])
     assert keys[0].rows.tolist() == [0, 1, 2, 3, 4]
+    # Keys of another frame would hand rows the enterprise of other rows: refused.
+    with pytest.raises(ValueError, match="same frame"):
+        link_parcels(par, shared, keys=keys[0])
+    with pytest.raises(ValueError, match="same frame"):
+        build_entities(ent, par, keys=(keys[1], None))
+    with pytest.raises(ValueError, match="same frame"):
+        link_to_entities(ent.iloc[:4], shared, keys=keys[0])
