@@ -726,7 +726,9 @@ def finish(
     )
     targets = {str(y): t for y, t in project.targets.per_mu.items()}
     # Land outside every park is not park land (DOMAIN §5.7): keep it out of the park table.
-    park_table = parks.park_indicators(parcels[parcels["in_park"]], ent_year, targets, as_of.year)
+    # Its land side is the same for the progress table's years: made once.
+    land = parks.park_land(parcels[parcels["in_park"]])
+    park_table = parks.park_indicators(None, ent_year, targets, as_of.year, land=land)
     cross = lists.cross_list(parcels, enterprises)
     result = Result(
         project=project,
@@ -743,7 +745,7 @@ def finish(
         evaluation_year=year,
     )
     _check_certified_area(result, settings.area_tolerance)
-    attach_progress(result)  # progress.json/png and the progress sheets (DOMAIN §8)
+    attach_progress(result, land=land)  # progress.json/png and the progress sheets (DOMAIN §8)
     if project.rasters:  # the evidence rasters as switchable image layers on the maps
         result.extras["raster_overlays"] = raster_overlays(project.rasters, project.language)
     from landclear.io.geoparquet import geoparquet_writer

@@ -591,23 +591,26 @@ def _milestones(result: Any, first: pd.DataFrame, as_of: dt.date, language: str)
     return out
 
 
-def _park_years(result: Any) -> pd.DataFrame:
+def _park_years(result: Any, land: Any = None) -> pd.DataFrame:
     from landclear.ids import is_industrial_land_use
-    from landclear.rules.parks import park_indicators, park_land
+    from landclear.rules.parks import MEASURES, park_indicators, park_land
 
     ey = result.enterprise_years
     if len(ey) == 0 or "year" not in ey or "enterprise_id" not in ey:
         return pd.DataFrame()
-    wanted = ("park", "area_mu", "enterprise_id", "land_use_industrial", "land_use", "in_park")
-    parcels = pd.DataFrame(result.parcels[[c for c in wanted if c in result.parcels]])
-    if "in_park" in parcels:  # as the as_of table: land outside every park is not park land
-        parcels = parcels[parcels["in_park"].astype(bool).to_numpy()]
-    if "land_use_industrial" not in parcels:
-        parcels["land_use_industrial"] = (
-            is_industrial_land_use(parcels["land_use"]) if "land_use" in parcels else True
-        )
+    # Only the columns the park figures read: each year's rows are a slice of them.
+    ey = ey[["enterprise_id", "year", *(c for c in MEASURES.values() if c in ey)]]
+    if land is None:  # the same parcels every year
+        wanted = ("park", "area_mu", "enterprise_id", "land_use_industrial", "land_use", "in_park")
+        parcels = pd.DataFrame(result.parcels[[c for c in wanted if c in result.parcels]])
+        if "in_park" in parcels:  # as the as_of table: land outside every park is not park land
+            parcels = parcels[parcels["in_park"].astype(bool).to_numpy()]
+        if "land_use_industrial" not in parcels:
+            parcels["land_use_industrial"] = (
+                is_industrial_land_use(parcels["land_use"]) if "land_use" in parcels else True
+            )
+        land = park_land(parcels)
     targets = {str(y): t for y, t in result.project.targets.per_mu.items()}
-    land = park_land(parcels)  # the same parcels every year
     years = pd.to_numeric(ey["year"], errors="coerce")
     frames = []
     for year in sorted(int(y) for y in years.dropna().unique()):
@@ -617,7 +620,7 @@ def _park_years(result: Any) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def compute_progress(result: Any) -> Progress:
+def compute_progress(result: Any, *, land: Any = None) -> Progress:
     """Progress of a run toward the project's targets.
 
     Parameters
@@ -625,6 +628,9 @@ def compute_progress(result: Any) -> Progress:
     result : Result
         A run (``landclear.analysis.run``); reads ``disposals``, ``parcels``,
         ``enterprises``, ``enterprise_years`` and ``project``.
+    land : ParkLand, optional
+        :func:`landclear.rules.parks.park_land` of the result's in-park
+        parcels, when the caller has it (the run does); made here otherwise.
 
     Returns
     -------
@@ -716,7 +722,7 @@ def compute_progress(result: Any) -> Progress:
         by_method=_groups(done, first, "method"),
         pace=pace,
         milestones=_milestones(result, first, as_of, lang),
-        park_years=_park_years(result),
+        park_years=_park_years(result, land),
         disposals=table,
         language=lang,
         city=getattr(project, "city", ""),
@@ -740,17 +746,18 @@ def write_progress(result: Any, out_dir: str | Path) -> dict[str, Path]:
     return written
 
 
-def attach(result: Any) -> Progress:
+def attach(result: Any, *, land: Any = None) -> Progress:
     """Add the progress sheets and :func:`write_progress` to a result's outputs.
 
     Call once after a run; ``result.to_files`` then writes ``progress.json``,
-    ``progress.png`` and the progress sheets of ``ledgers.xlsx``.
+    ``progress.png`` and the progress sheets of ``ledgers.xlsx``. ``land`` is
+    passed to :func:`compute_progress`.
 
     Example
     -------
     >>> attach(result); result.to_files("out")  # doctest: +SKIP
     """
-    progress = compute_progress(result)
+    progress = compute_progress(result, land=land)
     result.extras["progress"] = progress
     sheets = result.extras.setdefault("sheets", [])
     names = {n for n, _ in progress.sheets()}

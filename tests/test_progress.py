@@ -380,3 +380,18 @@ def test_park_years_skip_ledger_rows_without_a_year(tmp_path):
     r.enterprise_years = pd.concat([ey, extra], ignore_index=True)
     got = compute_progress(r).park_years
     pd.testing.assert_frame_equal(got, want)
+
+
+def test_park_years_from_the_runs_park_land_equal_a_fresh_one(tmp_path):
+    """The run hands its in-park ParkLand to progress; the tables are those made afresh."""
+    from landclear.rules.parks import park_land
+
+    r = hand_made(tmp_path)
+    r.parcels["in_park"] = True
+    r.parcels.loc[3, ["park", "in_park"]] = ["园区外", False]
+    r.parcels["land_use_industrial"] = True
+    want = compute_progress(r).park_years
+    land = park_land(r.parcels[r.parcels["in_park"]])
+    got = compute_progress(r, land=land).park_years
+    pd.testing.assert_frame_equal(got, want)
+    assert "园区外" not in set(got["park"])

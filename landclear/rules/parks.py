@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -125,6 +125,9 @@ class ParkLand:
     industrial_mu: np.ndarray
     unowned_mu: np.ndarray
     outside_mu: float
+    #: ``ent_names`` in the enterprise ids' own dtype (Arrow text in a run), so that
+    #: each year's lookup need not convert a million Python strings again.
+    ent_keys: Any = field(default=None, repr=False, compare=False)
 
     @property
     def n_parks(self) -> int:
@@ -178,6 +181,7 @@ def park_land(parcels: pd.DataFrame) -> ParkLand:
             park_code[unowned], weights=mu_arr[unowned], minlength=len(park_names)
         ),
         outside_mu=float(mu_arr[~in_park].sum()),
+        ent_keys=ent_names,
     )
 
 
@@ -239,20 +243,24 @@ def park_indicators(
             for m, c in MEASURES.items()
         }  # fmt: skip
     ).astype("float64")
-    figures.index = enterprise_year["enterprise_id"].to_numpy()
-    if figures.index.has_duplicates:
+    ids = enterprise_year["enterprise_id"].reset_index(drop=True)
+    # Checked on the text itself: a pandas index of a million Python strings is slow.
+    if ids.duplicated().any():
+        figures.index = ids.to_numpy()
         dup = sorted(map(str, figures.index[figures.index.duplicated()].unique()))
         notes.append(
             f"企业年度数据重复,已合计: {', '.join(dup)} / duplicate enterprise rows summed"
         )
         figures = figures.groupby(level=0).sum(min_count=1)
+        ids = figures.index
 
     # The year's figures on each (park, enterprise) pair, by its share of the mu.
     lw = land if land is not None else park_land(parcels)
     pair_ent, pair_park, pair_mu, n_parks = lw.pair_ent, lw.pair_park, lw.pair_mu, lw.n_parks
     # Each pair's enterprise row in the year's figures: the distinct names are
     # looked up once (Arrow hash), then taken per pair.
-    row = positions(pd.Series(lw.ent_names, dtype=object), figures.index)[pair_ent]
+    keys = lw.ent_keys if lw.ent_keys is not None else pd.Series(lw.ent_names, dtype=object)
+    row = positions(keys, ids)[pair_ent]
     values = figures.to_numpy(dtype="float64")
     fig = np.full((len(row), values.shape[1]), np.nan)
     fig[row >= 0] = values[row[row >= 0]]

@@ -212,3 +212,60 @@ def test_shared_park_land_gives_the_same_table_every_year():
         pd.testing.assert_frame_equal(got, want)
         assert got.attrs == want.attrs
     assert land.outside_mu == 3.0 and sorted(land.park_names) == ["乙园", "甲园"]
+
+
+@pytest.mark.parametrize("dtype", ["string", object])
+def test_park_land_lookup_keys_in_either_dtype_give_the_same_table(dtype):
+    """The ids kept in their own dtype for the yearly lookup, or rebuilt from ent_names: same."""
+    import dataclasses
+
+    from landclear.rules.parks import park_indicators, park_land
+
+    parcels = pd.DataFrame(
+        {
+            "park": ["甲园", "甲园", "乙园", "乙园"],
+            "area_mu": [10.0, 5.0, 8.0, 4.0],
+            "enterprise_id": pd.array(["E1", "E2", "E1", None], dtype=dtype),
+            "land_use_industrial": [True, True, True, True],
+        }
+    )
+    ent = pd.DataFrame(
+        {
+            "enterprise_id": pd.array(["E2", "E1", "E9"], dtype=dtype),
+            "investment": [50.0, 180.0, 999.0],
+            "output_value": [20.0, 90.0, 999.0],
+            "tax_paid": [1.0, 9.0, 999.0],
+        }
+    )
+    land = park_land(parcels)
+    assert land.ent_keys is not None and list(land.ent_keys) == ["E1", "E2"]
+    without = dataclasses.replace(land, ent_keys=None)
+    got = park_indicators(None, ent, {}, 2023, land=land)
+    pd.testing.assert_frame_equal(got, park_indicators(None, ent, {}, 2023, land=without))
+    # 甲园: E1 has 10 of its 18 mu there (180 · 10/18 = 100) and E2 all of its 5 mu (50).
+    assert got.set_index("park").loc["甲园", "investment"] == pytest.approx(150.0)
+
+
+def test_duplicate_enterprise_rows_are_summed_and_noted_with_text_ids():
+    from landclear.rules.parks import park_indicators
+
+    parcels = pd.DataFrame(
+        {
+            "park": ["甲园"],
+            "area_mu": [10.0],
+            "enterprise_id": pd.array(["E1"], dtype="string"),
+            "land_use_industrial": [True],
+        }
+    )
+    ent = pd.DataFrame(
+        {
+            "enterprise_id": pd.array(["E1", "E1"], dtype="string"),
+            "investment": [100.0, 50.0],
+            "output_value": [1.0, np.nan],
+            "tax_paid": [np.nan, np.nan],
+        }
+    )
+    got = park_indicators(parcels, ent, {}, 2023).set_index("park")
+    # Summed with min_count=1: a figure missing in both rows is none (0 in the park total).
+    assert got.loc["甲园", ["investment", "output", "tax"]].tolist() == [150.0, 1.0, 0.0]
+    assert got.attrs["notes"][0].startswith("企业年度数据重复,已合计: E1")
