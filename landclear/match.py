@@ -529,6 +529,18 @@ def _stage_name(st: _State, names: _Names, keys: pd.Series, method: str) -> None
         st.add_note(mask, "按总机构名称匹配 / matched by the parent's name")
 
 
+def _parent_names(st: _State) -> pd.Series:
+    """The parent's normalised name of each open named record whose name has a branch suffix.
+
+    Only the records still open can use it, so only theirs is worked out;
+    <NA> elsewhere, and where dropping the branch changes nothing.
+    """
+    todo = st.named_open()
+    parent = normalise_name(st.raw_name[todo], drop_branch=True)
+    parent = parent.where(parent != st.name[todo])
+    return parent.reindex(st.name.index)
+
+
 def _stage_fuzzy(st: _State, var: pd.DataFrame, min_score: float) -> None:
     todo = st.named_open()
     if not todo.any() or var.empty or min_score > 100:
@@ -566,7 +578,7 @@ def _stage_fuzzy(st: _State, var: pd.DataFrame, min_score: float) -> None:
     queries["note"] = np.where(
         near,
         "最接近 / closest: "
-        + var["variant"].to_numpy(dtype=object)[best_col]
+        + var["variant"].array.take(best_col).to_numpy(dtype=object)
         + " ("
         + np.char.mod("%.1f", np.round(best_score, 1)).astype(object)
         + ")",
@@ -692,8 +704,7 @@ def link_to_entities(
         _stage_code(st, index, conflict_score)
         _stage_name(st, names, st.name, "name")
         if branch:
-            parent = normalise_name(st.raw_name, drop_branch=True)
-            _stage_name(st, names, parent.where(parent != st.name), "branch")
+            _stage_name(st, names, _parent_names(st), "branch")
         _stage_fuzzy(st, var, min_score)
     return _finish(st, records, entities, source)
 
@@ -743,8 +754,7 @@ def link_parcels(
         ledger_names = index.names_of(True)
         _stage_code(st, index, conflict_score)
         _stage_name(st, ledger_names, st.name, "name")
-        parent = normalise_name(st.raw_name, drop_branch=True)
-        _stage_name(st, ledger_names, parent.where(parent != st.name), "branch")
+        _stage_name(st, ledger_names, _parent_names(st), "branch")
         _stage_fuzzy(st, ledger_names.var, min_score)
         before = st.open()
         _stage_name(st, index.names_of(False), st.name, "name")

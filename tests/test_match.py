@@ -330,3 +330,28 @@ def test_shared_record_keys_give_the_same_entities_and_links():
         build_entities(ent, par, keys=(keys[1], None))
     with pytest.raises(ValueError, match="same frame"):
         link_to_entities(ent.iloc[:4], shared, keys=keys[0])
+
+
+def test_parent_names_only_for_open_records_and_as_the_full_normalisation():
+    """The branch stage's parent names are worked out for open records only, with equal values."""
+    from landclear.ids import normalise_name
+    from landclear.match import RecordKeys, _parent_names, _State
+
+    rec = pd.DataFrame(
+        {
+            "credit_code": [None, None, None, None],
+            "name": [
+                "宁夏甲化工有限公司大武口分公司",  # open, has a branch
+                "宁夏乙化工有限公司惠农分公司",  # matched below: not worked out
+                "宁夏丙化工有限公司",  # open, no branch: nothing to drop
+                None,  # no name: not open for names
+            ],
+        }
+    )
+    st = _State(RecordKeys(rec, "credit_code", "name"))
+    st.set(np.array([False, True, False, False]), "E2", "name", 100.0)
+    got = _parent_names(st)
+    full = normalise_name(st.raw_name, drop_branch=True)
+    assert got.dtype == full.dtype and got.index.equals(st.name.index)
+    assert got.iloc[0] == full.iloc[0] == "宁夏甲化工有限公司"
+    assert got.iloc[1:].isna().all()
