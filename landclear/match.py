@@ -604,8 +604,10 @@ def _finish(st: _State, records: pd.DataFrame, entities: pd.DataFrame, source: s
     st.add_note(unnamed & ~bad, "无可用名称或有效代码 / no usable name or valid code")
     st.score[(st.method == "none").to_numpy()] = 0.0
     rows = st.rows
-    eid = pd.Series(st.eid.to_numpy()[rows], index=records.index, dtype="string")
+    # Taken by position from the pairs (Arrow takes): a row per record, few of them reported.
+    eid = pd.Series(st.eid.array.take(rows), index=records.index)
     show = (st.method != "code").to_numpy()[rows]
+    shown_rows = np.flatnonzero(show)
     at = rows[show]
     shown = st.eid.iloc[np.unique(at)]
     names = entities[isin(entities["enterprise_id"], shown)]
@@ -613,11 +615,11 @@ def _finish(st: _State, records: pd.DataFrame, entities: pd.DataFrame, source: s
     report = pd.DataFrame(
         {
             "source": source,
-            "source_file": _column(records, SOURCE_FILE).to_numpy()[show],
-            "source_row": _column(records, SOURCE_ROW).to_numpy()[show],
-            "record_name": st.raw_name.to_numpy()[at],
-            "record_code": st.code.to_numpy()[at],
-            "enterprise_id": st.eid.to_numpy()[at],
+            "source_file": _column(records, SOURCE_FILE).iloc[shown_rows].to_numpy(),
+            "source_row": _column(records, SOURCE_ROW).iloc[shown_rows].to_numpy(),
+            "record_name": st.raw_name.iloc[at].to_numpy(),
+            "record_code": st.code.iloc[at].to_numpy(),
+            "enterprise_id": st.eid.iloc[at].to_numpy(),
             "method": st.method.to_numpy()[at],
             "score": st.score.to_numpy()[at],
             "note": st.note.to_numpy()[at],
