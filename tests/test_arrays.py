@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from landclear.arrays import isin, number_text
+from landclear.arrays import isin, join_text, number_text
 
 TEXT = st.one_of(st.none(), st.text(alphabet="甲乙丙ab1 ", max_size=3))
 
@@ -170,3 +170,28 @@ def test_number_text_is_astype_string(values, dtype):
         values = np.round(values * 100)
     s = pd.Series(values, index=np.arange(len(values)) * 3, name="x", dtype=dtype)
     pd.testing.assert_series_equal(number_text(s), s.astype("string"))
+
+
+@given(
+    st.lists(st.one_of(st.none(), st.text(max_size=4)), min_size=0, max_size=12),
+    st.lists(st.one_of(st.none(), st.text(max_size=4)), min_size=0, max_size=12),
+    st.text(max_size=3),
+)
+def test_join_text_is_the_plus_chain(left, right, sep):
+    """Same values, <NA> and dtype as ``a + sep + b + "!"`` on text Series."""
+    n = min(len(left), len(right))
+    index = pd.RangeIndex(10, 10 + n)
+    a = pd.Series(left[:n], index=index, dtype="string")
+    b = pd.Series(right[:n], index=index, dtype="string")
+    want = a + sep + b + "!"
+    got = join_text(a, sep, b, "!")
+    pd.testing.assert_series_equal(got, want, check_names=False)
+
+
+def test_join_text_reads_object_series_as_text_and_checks_lengths():
+    got = join_text("(", pd.Series(["甲", None], dtype=object), ")")
+    assert got.tolist() == ["(甲)", pd.NA] and str(got.dtype) == "string"
+    with pytest.raises(ValueError, match="length"):
+        join_text(pd.Series(["a"]), pd.Series(["a", "b"]))
+    with pytest.raises(TypeError):
+        join_text("a", "b")

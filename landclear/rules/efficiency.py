@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from landclear.arrays import lookup, number_text
+from landclear.arrays import join_text, lookup, number_text
 from landclear.errors import ProjectError
 from landclear.ids import on_uniques
 
@@ -442,9 +442,9 @@ def grade_enterprises(ind: pd.DataFrame, settings: Mapping[str, Any] | None = No
 
     label = group.map(_GROUP_LABEL).astype("string")
     share_txt = _share_text(cfg["class_shares"])
-    reason = (
-        label + "第" + number_text(rank) + "/" + number_text(size) + "名,得分"
-        + _fmt(score) + "," + grade + "类(" + grade.map(share_txt).astype("string") + ")"
+    reason = join_text(
+        label, "第", number_text(rank), "/", number_text(size), "名,得分",
+        _fmt(score), ",", grade, "类(", grade.map(share_txt).astype("string"), ")",
     )  # fmt: skip
     reason = reason.where(~is_t, "不参评(T):" + t_reason)
 

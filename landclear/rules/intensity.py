@@ -42,7 +42,7 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from landclear.arrays import number_text
+from landclear.arrays import join_text, number_text
 from landclear.errors import CRSError
 from landclear.geo import equal_area_crs, equal_area_geometries, project_geometries
 from landclear.rules.efficiency import industry_division, merge_settings
@@ -382,16 +382,14 @@ def building_intensity(
     ok = cov_ok & pr_ok
 
     cov_txt = number_text((coverage * 100).round(1)) + "%"
-    cov_part = (
-        _either(cov_ok.fillna(False), "≥", "<", idx).radd("建筑系数 " + cov_txt + " ")
-        + f" {min_cov:.0%}"
+    cov_part = join_text(
+        "建筑系数 ", cov_txt, " ", _either(cov_ok.fillna(False), "≥", "<", idx), f" {min_cov:.0%}"
     )
     cov_part = cov_part.mask(coverage.isna(), "缺少建筑占地面积,无法计算建筑系数")
     pr_txt = number_text(plot_ratio.round(2))
-    pr_part = (
-        "容积率 " + pr_txt
-        + _either(pr_ok.fillna(False), " ≥ ", " < ", idx)
-        + number_text(min_pr) + "(行业" + division.fillna("") + ")"
+    pr_part = join_text(
+        "容积率 ", pr_txt, _either(pr_ok.fillna(False), " ≥ ", " < ", idx),
+        number_text(min_pr), "(行业", division.fillna(""), ")",
     )  # fmt: skip
     pr_part = pr_part.mask(plot_ratio.isna(), "缺少建筑面积,无法计算容积率")
     pr_part = pr_part.mask(
@@ -401,7 +399,7 @@ def building_intensity(
     head = pd.Series("无法判定:", index=idx, dtype="string")
     head = head.mask(ok.fillna(False).astype(bool), "达标:")
     head = head.mask(ok.eq(False).fillna(False).astype(bool), "不达标:")
-    reason = head + cov_part + ";" + pr_part
+    reason = join_text(head, cov_part, ";", pr_part)
 
     return pd.DataFrame(
         {
