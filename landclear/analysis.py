@@ -583,7 +583,7 @@ def analyse(inputs: Inputs, project: Project, *, progress: bool = False) -> Resu
     # §7 raster evidence (optional rasters in the project)
     status = ent_latest.set_index("enterprise_id")["status"] if "status" in ent_latest else None
     parcels["enterprise_status"] = (
-        parcels["enterprise_id"].map(status) if status is not None else pd.NA
+        lookup(parcels["enterprise_id"], status) if status is not None else pd.NA
     )
     if project.rasters:
         parcels = parcels.join(raster_evidence(parcels, project.rasters, progress=progress))

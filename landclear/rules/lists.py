@@ -389,11 +389,15 @@ def mortgaged_idle(
     g = m.groupby("parcel_id", sort=False)
     amount = g["amount"].sum(min_count=1)
     flag = g["flag"].any()
-    names = (
-        m[m["mortgagee"] != ""]
-        .drop_duplicates(["parcel_id", "mortgagee"])
-        .groupby("parcel_id", sort=False)["mortgagee"]
-        .agg("、".join)
+    named = m.loc[(m["mortgagee"] != "").to_numpy(dtype=bool), ["parcel_id", "mortgagee"]]
+    named = named.drop_duplicates()
+    # Most parcels have one mortgagee: only the others are joined in Python.
+    several = named["parcel_id"].duplicated(keep=False).to_numpy()
+    names = pd.concat(
+        [
+            named[~several].set_index("parcel_id")["mortgagee"].astype(object),
+            named[several].groupby("parcel_id", sort=False)["mortgagee"].agg("、".join),
+        ]
     )
 
     def spread(table: pd.Series, fill: Any) -> tuple[np.ndarray, np.ndarray]:

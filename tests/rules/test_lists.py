@@ -302,3 +302,22 @@ def test_cross_list():
     e5 = r.iloc[2]
     assert e5["name"] == "戊公司" and e5["parcel_count"] == 0 and e5["parcel_ids"] == ""
     assert pd.isna(e5["action"])
+
+
+def test_mortgagees_listed_once_each_in_ledger_order():
+    from landclear.rules.lists import mortgaged_idle
+
+    parcels = pd.DataFrame({"parcel_id": ["P1", "P2", "P3"], "idle": [True, True, True]})
+    mortgages = pd.DataFrame(
+        {
+            "parcel_id": ["P1", "P1", "P1", "P2", "P2", "P3"],
+            "active": True,
+            "financial": True,
+            "idle_flag": False,
+            "amount": 1.0,
+            "mortgagee": ["乙银行", "甲银行", "乙银行", "丙银行", "丙银行", ""],
+        }
+    )
+    r = mortgaged_idle(parcels, mortgages)
+    assert r["mortgagees"].tolist() == ["乙银行、甲银行", "丙银行", ""]
+    assert r["mortgage_amount"].tolist() == [3.0, 2.0, 1.0]
