@@ -90,7 +90,19 @@ def add_years(dates: pd.Series, years: float | np.ndarray | pd.Series) -> pd.Ser
     >>> add_years(pd.Series(pd.to_datetime(["2022-08-31"])), 1.5).dt.strftime("%Y-%m-%d").tolist()
     ['2024-02-29']
     """
-    years = np.asarray(years, dtype="float64") if not np.isscalar(years) else float(years)
+    if np.isscalar(years):
+        # Dates repeat (a grant date per batch of parcels): each distinct one is moved once.
+        codes, uniques = pd.factorize(dates)
+        if 0 < len(uniques) < len(dates):
+            moved = _add_years(pd.Series(uniques), float(years)).to_numpy()
+            out = moved[np.maximum(codes, 0)]
+            out[codes < 0] = np.datetime64("NaT")
+            return pd.Series(out, index=dates.index)
+        return _add_years(dates, float(years))
+    return _add_years(dates, np.asarray(years, dtype="float64"))
+
+
+def _add_years(dates: pd.Series, years: float | np.ndarray) -> pd.Series:
     months = np.rint(np.multiply(years, 12.0))
     y = dates.dt.year.astype("float64").to_numpy()
     m = dates.dt.month.astype("float64").to_numpy()

@@ -223,3 +223,26 @@ def test_full_years_agrees_with_dateoffset(start, as_of, k):
     n = full_years(s, t).iloc[0]
     assert (n >= k) == (pd.Timestamp(start) + pd.DateOffset(years=k) <= t)
     assert add_years(s, k).iloc[0] == pd.Timestamp(start) + pd.DateOffset(years=k)
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.none(), st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2030, 12, 31))
+        ),
+        min_size=0,
+        max_size=30,
+    ),
+    st.sampled_from([0, 1, 1.5, 2, 2.25, 5]),
+    st.booleans(),
+)
+def test_add_years_on_distinct_dates_equals_every_row(days, years, tz):
+    """Moving each distinct date once gives every row's own result (dtype, NaT, index)."""
+    from landclear.rules.idle import _add_years
+
+    dates = pd.Series(
+        pd.to_datetime(days + days[:3]), index=np.arange(len(days) + len(days[:3])) * 3
+    )
+    if tz:
+        dates = dates.dt.tz_localize("Asia/Shanghai")
+    pd.testing.assert_series_equal(add_years(dates, years), _add_years(dates, float(years)))
