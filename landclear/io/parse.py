@@ -510,6 +510,31 @@ def _any_text(values: pd.Series) -> pd.Series:
     return out
 
 
+def _whole_numbers(values: pd.Series) -> pd.Series | None:
+    """The cells as float64 when every one is a whole number cell (or empty), else None.
+
+    A year column read from Excel is floats (2023.0): going through text
+    ("2023") and back gives the same numbers, so they are taken as they are.
+    Anything else (text, booleans, fractions, magnitudes of 1e18 and more,
+    which text writes with an exponent) takes the text path.
+    """
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return None
+    if values.dtype == object:
+        if pd.api.types.infer_dtype(values, skipna=True) not in (
+            "floating", "integer", "mixed-integer-float", "empty"
+        ):  # fmt: skip
+            return None
+    elif not pd.api.types.is_numeric_dtype(values.dtype):
+        return None
+    number = pd.to_numeric(values, errors="coerce").astype("float64")
+    v = number.to_numpy()
+    v = v[~np.isnan(v)]
+    if not (np.isfinite(v) & (v == np.floor(v)) & (np.abs(v) < 1e18)).all():
+        return None
+    return number
+
+
 def _where(df: pd.DataFrame, file_col: str, row_col: str) -> tuple[pd.Series, pd.Series]:
     files = df[file_col] if file_col in df else pd.Series("<memory>", index=df.index)
     rows = df[row_col] if row_col in df else pd.Series(np.arange(1, len(df) + 1), index=df.index)
@@ -588,8 +613,12 @@ def harmonise(
         elif kind == "bool":
             out[column], bad = parse_bools(raw)
         elif kind == "int":
-            text = to_text(raw).str.replace(_YEAR_SUFFIX, "", regex=True)
-            number, bad = parse_numbers(text.astype(object).where(text.notna(), None))
+            number = _whole_numbers(raw)
+            if number is None:
+                text = to_text(raw).str.replace(_YEAR_SUFFIX, "", regex=True)
+                number, bad = parse_numbers(text.astype(object).where(text.notna(), None))
+            else:
+                bad = pd.Series(False, index=raw.index)
             frac = number.notna() & (number != np.floor(number))
             bad = bad | frac
             out[column] = number.where(~frac).astype("Int64")

@@ -359,3 +359,47 @@ def test_harmonise_unknown_header_unit_warns():
     out = harmonise(_frame(amount=["5"], name=["x"]), "tax_arrears", {"amount": "美元"}, log)
     assert out["amount"].tolist() == [5.0]
     assert "美元" in log.warnings[0]["message"]
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.integers(min_value=-(10**17), max_value=10**17).map(float),
+            st.integers(min_value=1990, max_value=2030),
+            st.floats(allow_nan=True, allow_infinity=True, width=64),
+            st.sampled_from(["2023", "2023年", "x", True]),
+        ),
+        max_size=8,
+    )
+)
+def test_whole_number_columns_take_the_same_years_as_through_text(cells):
+    """An ``int`` column of number cells, taken as it is, equals the text path's years."""
+    from landclear.io.parse import _YEAR_SUFFIX, _whole_numbers, parse_numbers, to_text
+
+    raw = pd.Series(cells, dtype=object)
+    fast = _whole_numbers(raw)
+    text = to_text(raw).str.replace(_YEAR_SUFFIX, "", regex=True)
+    number, bad = parse_numbers(text.astype(object).where(text.notna(), None))
+    if fast is None:  # text, booleans, fractions, huge or infinite values: the text path
+        assert any(
+            isinstance(c, (str, bool)) or (isinstance(c, float) and c == c and (
+                not np.isfinite(c) or c != np.floor(c) or abs(c) >= 1e18))
+            for c in cells
+        )  # fmt: skip
+        return
+    assert not bad.any()
+    pd.testing.assert_series_equal(fast.astype("Int64"), number.astype("Int64"), check_names=False)
+
+
+def test_harmonise_reads_excel_year_floats_as_the_text_path_would():
+    log = QualityLog()
+    df = pd.DataFrame(
+        {
+            "year": pd.Series([2023.0, None, 2022.0, 2023.5], dtype=object),
+            "source_row": [2, 3, 4, 5],
+        }
+    )
+    out = harmonise(df, "enterprises", {}, log)
+    assert out["year"].tolist() == [2023, pd.NA, 2022, pd.NA]
+    assert [r["row"] for r in log.inputs["enterprises"].repairs] == [5]  # the fraction
