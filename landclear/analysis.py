@@ -691,7 +691,9 @@ def enterprise_stage(
 
     parcels["grade"] = of_enterprise("grade").fillna("T")
     parcels["score"] = of_enterprise("score")
-    any_idle = parcels.groupby("enterprise_id")["idle"].any()
+    owner, owners = pd.factorize(parcels["enterprise_id"])  # a bincount, not a string groupby
+    idle_rows = parcels["idle"].to_numpy(dtype=bool, na_value=False) & (owner >= 0)
+    any_idle = pd.Series(np.bincount(owner[idle_rows], minlength=len(owners)) > 0, index=owners)
     enterprises["any_idle"] = (
         lookup(enterprises["enterprise_id"], any_idle).fillna(False).astype(bool)
     )
