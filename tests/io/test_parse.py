@@ -403,3 +403,17 @@ def test_harmonise_reads_excel_year_floats_as_the_text_path_would():
     out = harmonise(df, "enterprises", {}, log)
     assert out["year"].tolist() == [2023, pd.NA, 2022, pd.NA]
     assert [r["row"] for r in log.inputs["enterprises"].repairs] == [5]  # the fraction
+
+
+def test_whole_numbers_stop_at_1e18_where_text_switches_to_an_exponent():
+    from landclear.io.parse import _YEAR_SUFFIX, _whole_numbers, parse_numbers, to_text
+
+    below = np.nextafter(1e18, 0)  # 999999999999999872.0, still written with all its digits
+    raw = pd.Series([below, -below, None], dtype=object)
+    text = to_text(raw).str.replace(_YEAR_SUFFIX, "", regex=True)
+    number, bad = parse_numbers(text.astype(object).where(text.notna(), None))
+    pd.testing.assert_series_equal(_whole_numbers(raw), number, check_names=False)
+    assert not bad.any()
+    assert _whole_numbers(pd.Series([1e18, 2023.0], dtype=object)) is None
+    assert _whole_numbers(pd.Series([2023.0, 0.5], dtype=object)) is None
+    assert _whole_numbers(pd.Series([True, 2023.0], dtype=object)) is None
