@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 
 from landclear.arrays import first_per_group, group_ids, nfkc
-from landclear.ids import on_uniques
 from landclear.quality import QualityLog
 from landclear.schema import FIELDS, REQUIRED, REQUIRED_ANY, SOURCE_FILE, SOURCE_ROW
 
@@ -84,18 +83,13 @@ def _comparable(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return out
 
 
-@on_uniques
-def _identifier_text(values: pd.Series) -> pd.Series:
-    """An identifier as compared: NFKC, trimmed, upper-case; <NA> when empty."""
-    text = nfkc(values).str.strip().str.upper()
-    return text.mask(text.eq(""))
-
-
 def _identifier(df: pd.DataFrame, columns: list[str]) -> pd.Series:
     """The first non-empty identifier of each row, normalised and tagged with its column."""
     ident = pd.Series(pd.NA, index=df.index, dtype="string")
     for c in reversed(columns):
-        ident = (c + ":" + _identifier_text(df[c]).rename(c)).fillna(ident)
+        text = nfkc(df[c]).str.strip().str.upper()
+        text = text.mask(text.eq(""))
+        ident = (c + ":" + text).fillna(ident)
     return ident
 
 

@@ -276,21 +276,3 @@ def test_kept_rows_equal_a_plain_pandas_reference(rows):
     assert out["source_row"].tolist() == _reference_kept(df)
     rec = log.inputs["enterprises"]
     assert rec.rows_rejected == len(df) - len(out)
-
-
-def test_identifiers_normalised_once_per_distinct_value_equal_every_row():
-    """``_identifier`` (on distinct values) gives what normalising every row gives."""
-    from landclear.arrays import nfkc
-    from landclear.validate import _identifier
-
-    n = 3000  # above on_uniques' minimum
-    codes = pd.Series(["９１６４ab", " 916", None, ""] * (n // 4), dtype="string")
-    names = pd.Series(["甲公司", "ｂ厂 ", None, "乙"] * (n // 4), dtype=object)
-    df = pd.DataFrame({"credit_code": codes, "name": names})
-    want = pd.Series(pd.NA, index=df.index, dtype="string")
-    for c in ("name", "credit_code"):
-        text = nfkc(df[c]).str.strip().str.upper()
-        want = (c + ":" + text.mask(text.eq(""))).fillna(want)
-    got = _identifier(df, ["credit_code", "name"])
-    pd.testing.assert_series_equal(got, want)
-    assert got.iloc[:4].tolist() == ["credit_code:9164AB", "credit_code:916", pd.NA, "name:乙"]
