@@ -15,7 +15,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -33,6 +33,7 @@ __all__ = [
     "join_text",
     "left_join_unique",
     "lookup",
+    "on_distinct",
     "nfkc",
     "number_text",
     "positions",
@@ -297,3 +298,31 @@ def join_text(*parts: pd.Series | str) -> pd.Series:
     ]
     out = pc.binary_join_element_wise(*args, pa.scalar("", pa.large_string()))
     return pd.Series(pd.arrays.ArrowStringArray(out), index=series[0].index)
+
+
+def on_distinct(values: pd.Series, fn: Callable[[pd.Series], Any], fill: Any) -> np.ndarray | None:
+    """``fn`` of each distinct value of a typed Series, spread back to every row.
+
+    For columns of one dtype (dates, numbers), whose values hash exactly;
+    object text goes through :func:`landclear.ids.on_uniques`. ``fn`` gets
+    the distinct non-missing values as a Series and returns one result each
+    (array-like); missing rows get ``fill``. Returns None when nothing is
+    gained — every row missing, or as many distinct values as rows — and the caller
+    then applies ``fn`` to ``values`` itself, so that the result keeps
+    ``fn``'s own dtype in those cases too.
+
+    Examples
+    --------
+    >>> d = pd.Series(pd.to_datetime(["2024-06-30", None, "2024-06-30"]))
+    >>> on_distinct(d, lambda u: u.dt.year.to_numpy(), -1).tolist()
+    [2024, -1, 2024]
+    >>> on_distinct(d.iloc[:1], lambda u: u.dt.year.to_numpy(), -1) is None
+    True
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if not 0 < len(uniques) < len(codes):
+        return None
+    done = np.asarray(fn(pd.Series(uniques)))
+    out = done[np.maximum(codes, 0)]
+    out[codes < 0] = fill
+    return out

@@ -195,3 +195,20 @@ def test_join_text_reads_object_series_as_text_and_checks_lengths():
         join_text(pd.Series(["a"]), pd.Series(["a", "b"]))
     with pytest.raises(TypeError):
         join_text("a", "b")
+
+
+def test_on_distinct_spreads_each_result_and_declines_when_nothing_is_gained():
+    from landclear.arrays import on_distinct
+
+    calls = []
+
+    def years(u):
+        calls.append(len(u))
+        return u.dt.year.to_numpy()
+
+    d = pd.Series(pd.to_datetime(["2024-06-30", None, "2023-01-01", "2024-06-30"]))
+    assert on_distinct(d, years, -1).tolist() == [2024, -1, 2023, 2024]
+    assert calls == [2]  # the two distinct dates, once each
+    assert on_distinct(d.iloc[[0, 2]], years, -1) is None  # every value distinct
+    assert on_distinct(d.iloc[[1, 1]], years, -1) is None  # every row missing
+    assert on_distinct(d.iloc[:0], years, -1) is None

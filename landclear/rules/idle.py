@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from landclear.arrays import on_distinct
 from landclear.quality import QualityLog
 from landclear.rules.config import IdleSettings, default_settings
 from landclear.schema import SOURCE_FILE, SOURCE_ROW
@@ -92,13 +93,9 @@ def add_years(dates: pd.Series, years: float | np.ndarray | pd.Series) -> pd.Ser
     """
     if np.isscalar(years):
         # Dates repeat (a grant date per batch of parcels): each distinct one is moved once.
-        codes, uniques = pd.factorize(dates)
-        if 0 < len(uniques) < len(dates):
-            moved = _add_years(pd.Series(uniques), float(years)).to_numpy()
-            out = moved[np.maximum(codes, 0)]
-            out[codes < 0] = np.datetime64("NaT")
-            return pd.Series(out, index=dates.index)
-        return _add_years(dates, float(years))
+        n = float(years)
+        out = on_distinct(dates, lambda u: _add_years(u, n).to_numpy(), np.datetime64("NaT"))
+        return pd.Series(out, index=dates.index) if out is not None else _add_years(dates, n)
     return _add_years(dates, np.asarray(years, dtype="float64"))
 
 
@@ -175,10 +172,10 @@ def fmt_date(dates: pd.Series) -> pd.Series:
     >>> fmt_date(pd.Series(pd.to_datetime(["2024-06-30", None, "2024-06-30"]))).tolist()
     ['2024-06-30', '', '2024-06-30']
     """
-    codes, uniques = pd.factorize(pd.to_datetime(dates))
-    text = np.asarray(pd.DatetimeIndex(uniques).strftime("%Y-%m-%d"), dtype=object)
-    out = text[np.maximum(codes, 0)] if len(text) else np.full(len(codes), "", dtype=object)
-    out[codes < 0] = ""
+    dates = pd.to_datetime(dates)
+    out = on_distinct(dates, lambda u: u.dt.strftime("%Y-%m-%d").to_numpy(dtype=object), "")
+    if out is None:
+        out = dates.dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object)
     return pd.Series(out, index=dates.index, dtype=str)
 
 

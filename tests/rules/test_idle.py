@@ -246,3 +246,27 @@ def test_add_years_on_distinct_dates_equals_every_row(days, years, tz):
     if tz:
         dates = dates.dt.tz_localize("Asia/Shanghai")
     pd.testing.assert_series_equal(add_years(dates, years), _add_years(dates, float(years)))
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.none(), st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2030, 12, 31))
+        ),
+        max_size=20,
+    ),
+    st.booleans(),
+)
+def test_fmt_date_is_strftime_with_empty_for_missing(days, tz):
+    """Formatted per distinct date (or all rows when all differ): ISO text, "" for NaT."""
+    from landclear.rules.idle import fmt_date
+
+    dates = pd.Series(
+        pd.to_datetime(days + days[:2]), index=np.arange(len(days) + len(days[:2])) + 7
+    )
+    if tz:
+        dates = dates.dt.tz_localize("Asia/Shanghai")
+    want = dates.dt.strftime("%Y-%m-%d").fillna("")
+    got = fmt_date(dates)
+    assert got.index.equals(dates.index)
+    assert got.tolist() == want.tolist()
