@@ -35,6 +35,7 @@ from numpy.typing import ArrayLike, NDArray
 from pyproj.crs.coordinate_operation import LambertAzimuthalEqualAreaConversion
 from pyproj.exceptions import CRSError as _PyprojCRSError
 
+from landclear._memory import gc_paused
 from landclear.errors import CRSError
 
 __all__ = [
@@ -519,7 +520,8 @@ def project_geometries(geoms: np.ndarray, src: object, dst: object) -> np.ndarra
         return np.asarray(gpd.GeoSeries(geoms, crs=src).to_crs(dst).array)
     xy = shapely.get_coordinates(geoms)
     x, y = pyproj.Transformer.from_crs(src, dst, always_xy=True).transform(xy[:, 0], xy[:, 1])
-    return shapely.set_coordinates(geoms.copy(), np.column_stack([x, y]))
+    with gc_paused():  # a new geometry object per geometry
+        return shapely.set_coordinates(geoms.copy(), np.column_stack([x, y]))
 
 
 def gk_zone_epsg(lon: float, with_zone_prefix: bool = False) -> int:

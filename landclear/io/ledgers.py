@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from landclear._memory import gc_paused
 from landclear.arrays import nfkc
 from landclear.errors import InputFileError, MissingColumnError, ProjectError
 from landclear.ids import WHITESPACE
@@ -234,7 +235,8 @@ def _read_excel(
             ]
             chosen = names[int(np.argmax(scores))]
         ws = wb.get_sheet_by_name(chosen)
-        grid = ws.to_python(skip_empty_area=False)
+        with gc_paused():  # a list per row and an object per cell
+            grid = ws.to_python(skip_empty_area=False)
         merged = getattr(ws, "merged_cell_ranges", None)
     except InputFileError:
         raise

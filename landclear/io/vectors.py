@@ -45,6 +45,7 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
+from landclear._memory import gc_paused
 from landclear.errors import CRSError, DataError, InputFileError, MissingColumnError
 from landclear.io.headers import map_headers
 from landclear.quality import InputRecord, QualityLog
@@ -549,12 +550,13 @@ def _readable(ds: _Dataset, enc: str, dbf: bytes | None) -> Iterator[tuple[str, 
 
 def _read_ogr(path: str | bytes, *, layer: str | None, encoding: str | None) -> gpd.GeoDataFrame:
     kwargs = {"layer": layer, "encoding": encoding}
-    try:
-        return pyogrio.read_dataframe(path, use_arrow=True, **kwargs)
-    except Exception:  # noqa: BLE001 - arrow readers refuse some encodings/drivers; retry
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            return pyogrio.read_dataframe(path, use_arrow=False, **kwargs)
+    with gc_paused():  # one geometry object per feature
+        try:
+            return pyogrio.read_dataframe(path, use_arrow=True, **kwargs)
+        except Exception:  # noqa: BLE001 - arrow readers refuse some encodings/drivers; retry
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                return pyogrio.read_dataframe(path, use_arrow=False, **kwargs)
 
 
 def _choose_layer(ds: _Dataset, layer: str | None, rec: InputRecord, log: QualityLog) -> str | None:

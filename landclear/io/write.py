@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
+from landclear._memory import gc_paused
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -79,7 +81,10 @@ def _prepare_for_ogr(df: pd.DataFrame) -> pd.DataFrame:
 
 def write_layer(df: pd.DataFrame, path: str | Path, layer: str) -> None:
     """Write one GeoPackage layer (attribute-only when ``df`` has no geometry), via Arrow."""
-    pyogrio.write_dataframe(_prepare_for_ogr(df), path, layer=layer, driver="GPKG", use_arrow=True)
+    with gc_paused():  # the writer makes an object (WKB, multi-part shape) per feature
+        pyogrio.write_dataframe(
+            _prepare_for_ogr(df), path, layer=layer, driver="GPKG", use_arrow=True
+        )
 
 
 def write_workbook(
