@@ -40,6 +40,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from landclear._memory import gc_paused
 from landclear.errors import CRSError, DataError, InputFileError
 from landclear.io.write import objects_as_text
 from landclear.quality import QualityLog
@@ -205,7 +206,8 @@ def read_postgis(
             geom = geoms[0]
             # EWKB keeps the SRID, so geopandas sets the CRS from the data itself.
             q = f"SELECT * FROM ({query}) AS _lc_q"
-            gdf = gpd.read_postgis(text(q), conn, geom_col=geom)
+            with gc_paused():  # one geometry object per row
+                gdf = gpd.read_postgis(text(q), conn, geom_col=geom)
     except (InputFileError, CRSError):
         raise
     except Exception as exc:  # noqa: BLE001 - driver/SQL errors become one readable error

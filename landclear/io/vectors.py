@@ -591,7 +591,8 @@ def _read_dataset(
     try:
         if suffix in (".parquet", ".geoparquet"):
             src = io.BytesIO(ds.read_bytes()) if ds.member else ds.path
-            gdf = gpd.read_parquet(src)
+            with gc_paused():  # one geometry object per row
+                gdf = gpd.read_parquet(src)
             if gdf.geometry.name != "geometry":
                 gdf = gdf.rename_geometry("geometry")
             return gdf, "UTF-8 (Parquet)"
