@@ -9,7 +9,9 @@ non-data rows (and logs them as skipped), maps the headers
 name and the 1-based row number as Excel shows it.
 
 Excel files are read with python-calamine (fast; it reports merged ranges,
-which are filled with their top-left value). Small .xlsx files (< 5 MB) are
+which are filled with their top-left value); from :data:`FAST_XLSX_MIN_BYTES`
+.xlsx sheets are read by :mod:`landclear.io.xlsx`, which gives the same cell
+values in less time and leaves what it does not handle to calamine. Small .xlsx files (< 5 MB) are
 also opened once with openpyxl to find formula cells that carry no cached
 value (saved by a tool that does not compute formulas): those read as empty
 and are reported as a warning.
@@ -47,6 +49,9 @@ __all__ = ["HEADER_SCAN_ROWS", "read_ledger", "resolve_sources"]
 HEADER_SCAN_ROWS = 20
 #: Above this size, .xlsx files are not re-opened with openpyxl for formula checks.
 FORMULA_CHECK_MAX_BYTES = 5 * 1024 * 1024
+#: From this size, .xlsx sheets are read by :mod:`landclear.io.xlsx` (calamine below it,
+#: and for whatever that reader leaves to calamine): the same values, in less time.
+FAST_XLSX_MIN_BYTES = 2 * 1024 * 1024
 
 _EXCEL = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
 _TEXT = {".csv", ".txt", ".tsv"}
@@ -78,8 +83,10 @@ class _Sheet:
 
     path: Path
     name: str | None
-    grid: list[list[Any]]
+    grid: list[list[Any]]  # every row; only the top rows when ``columns`` is set
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
+    columns: list[np.ndarray] | None = None  # every row, by column (the fast .xlsx reader)
+    blank: np.ndarray | None = None  # (rows, columns) emptiness of ``columns``
     encoding: str | None = None
     formulas: list[tuple[int, int]] = field(default_factory=list)  # 0-based, no cached value
     formulas_unchecked: bool = False  # a large workbook with formulas, not itemised
@@ -193,6 +200,39 @@ def _header_score(grid: list[list[Any]], input_name: str, overrides: Mapping[str
         if names:
             best = max(best, len(map_headers(names, input_name, overrides).mapping))
     return best
+
+
+def _read_large_xlsx(path: Path, sheet: int | str | None) -> _Sheet | None:
+    """A large .xlsx through :func:`landclear.io.xlsx.read_columns`, or None for calamine.
+
+    Small workbooks with formulas go to calamine too: openpyxl itemises their
+    formula cells without a cached value, which this reader does not.
+    """
+    if path.suffix.lower() not in {".xlsx", ".xlsm"}:
+        return None
+    size = path.stat().st_size
+    if size < FAST_XLSX_MIN_BYTES:
+        return None
+    from landclear.io.xlsx import read_columns
+
+    with gc_paused():  # an object per cell
+        read = read_columns(path, sheet)
+    if read is None or (read.has_formulas and size <= FORMULA_CHECK_MAX_BYTES):
+        return None
+    blank = read.blank
+    columns = read.columns
+    for (r0, c0), (r1, c1) in read.merged:
+        if r0 >= read.nrows or c0 >= len(columns):
+            continue
+        r1, c1 = min(r1, read.nrows - 1), min(c1, len(columns) - 1)
+        value, empty = columns[c0][r0], blank[r0, c0]
+        for c in range(c0, c1 + 1):
+            columns[c][r0 : r1 + 1] = value
+        blank[r0 : r1 + 1, c0 : c1 + 1] = empty
+    top = [[c[i] for c in columns] for i in range(min(read.nrows, HEADER_SCAN_ROWS + 2))]
+    # Workbooks this large with formulas are not itemised (as with calamine, below).
+    return _Sheet(path, read.name, top, columns=columns, blank=blank,
+                  formulas_unchecked=read.has_formulas)  # fmt: skip
 
 
 def _read_excel(
@@ -533,7 +573,8 @@ def _load_sheet(
     grid = sheet.grid
     if not grid or not any(any(_cell_text(v) for v in row) for row in grid[:HEADER_SCAN_ROWS]):
         raise InputFileError("文件为空或前 20 行没有内容 / empty file", file=sheet.path)
-    _fill_merged(grid, sheet.merged)
+    if sheet.columns is None:
+        _fill_merged(grid, sheet.merged)
     h, names, units, found, header_rows = _choose_header(grid, input_name, overrides, sheet.path)
     hm = map_headers([t for t in names if t], input_name, overrides)
 
@@ -572,7 +613,15 @@ def _load_sheet(
         rec.skip(file_label, blank_above, "空行 / blank row")
     rec.skip(file_label, [h + 1], "表头行 / header row")
 
-    body = pd.DataFrame(grid[h + 1 :], dtype=object)
+    if sheet.columns is None:
+        body = pd.DataFrame(grid[h + 1 :], dtype=object)
+    else:
+        body = pd.DataFrame(
+            {j: c[h + 1 :] for j, c in enumerate(sheet.columns)},
+            index=pd.RangeIndex(len(sheet.columns[0]) - h - 1 if sheet.columns else 0),
+            dtype=object,
+        )
+    width = body.shape[1]
     if body.shape[1] < len(names):
         for j in range(body.shape[1], len(names)):
             body[j] = None
@@ -589,7 +638,11 @@ def _load_sheet(
 
     keep = np.ones(len(body), dtype=bool)
     if len(body):
-        blank = _is_blank(body)
+        if sheet.blank is None:
+            blank = _is_blank(body)
+        else:
+            blank = np.ones(body.shape, dtype=bool)
+            blank[:, :width] = sheet.blank[h + 1 :]
         other = [j for j in range(body.shape[1]) if j not in serial_cols]
         is_blank_row = blank[:, other].all(axis=1) if other else blank.all(axis=1)
         # Totals: 合计/小计/总计 in the 序号 column or the first three text columns.
@@ -792,9 +845,11 @@ def read_ledger(
     for path in resolve_sources(sources, base_dir):
         suffix = path.suffix.lower()
         if suffix in _EXCEL:
-            scan = _formula_scan(path)
-            sh = _read_excel(path, sheet, input_name, overrides)
-            sh.formulas = _uncached_formulas(sh, scan)
+            sh = _read_large_xlsx(path, sheet)
+            if sh is None:
+                scan = _formula_scan(path)
+                sh = _read_excel(path, sheet, input_name, overrides)
+                sh.formulas = _uncached_formulas(sh, scan)
             if encoding is not None:
                 log.input(input_name).notes.append(
                     f"{path.name}: encoding 选项只用于 CSV,Excel 不需要 / encoding option ignored"

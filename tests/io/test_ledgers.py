@@ -13,9 +13,18 @@ import pandas as pd
 import pytest
 
 from landclear.errors import InputFileError, MissingColumnError, ProjectError
+from landclear.io import ledgers
 from landclear.io.ledgers import read_ledger
 from landclear.quality import QualityLog
 from landclear.validate import validate
+
+
+@pytest.fixture(autouse=True, params=["calamine", "fast"])
+def xlsx_reader(request, monkeypatch):
+    """Every test twice: .xlsx read by calamine, and by the fast reader at any size."""
+    if request.param == "fast":
+        monkeypatch.setattr(ledgers, "FAST_XLSX_MIN_BYTES", 0)
+    return request.param
 
 
 def _iso(values) -> list[str | None]:
