@@ -208,11 +208,13 @@ def _text_runs(
 
 
 @njit(cache=True, nogil=True)
-def scan_sheet(a: np.ndarray, start: int, end: int, capacity: int):  # noqa: C901
-    """Cells with a value in ``a[start:end]`` (the content of ``<sheetData>``).
+def scan_sheet(a: np.ndarray, start: int, end: int, capacity: int, state: np.ndarray):  # noqa: C901
+    """Cells with a value in ``a[start:end]`` (whole rows of ``<sheetData>``).
 
-    Returns (status, position, count, row, col, type, style, value start,
-    value end, flags, any formula).
+    ``state`` (int64: current row, last row and last column with a value,
+    all -1 at the start of a sheet) carries a sheet read piece by piece from
+    one call to the next. Returns (status, position, count, row, col, type,
+    style, value start, value end, flags, any formula).
     """
     row = np.empty(capacity, dtype=np.int32)
     col = np.empty(capacity, dtype=np.int32)
@@ -222,10 +224,10 @@ def scan_sheet(a: np.ndarray, start: int, end: int, capacity: int):  # noqa: C90
     ve = np.empty(capacity, dtype=np.int64)
     flags = np.empty(capacity, dtype=np.uint8)
     n = 0
-    cur_row = -1
+    cur_row = state[0]
     next_col = 0
-    last_row = -1
-    last_col = -1
+    last_row = state[1]
+    last_col = state[2]
     formulas = False
     i = start
     while i < end:
@@ -401,6 +403,9 @@ def scan_sheet(a: np.ndarray, start: int, end: int, capacity: int):  # noqa: C90
             f |= _trim_flag(a, v_start, v_end, f, preserve)
         flags[n] = f
         n += 1
+    state[0] = cur_row
+    state[1] = last_row
+    state[2] = last_col
     return OK, i, n, row, col, typ, style, vs, ve, flags, formulas
 
 

@@ -25,6 +25,7 @@ import datetime as dt
 import html
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,8 @@ _EPOCH = dt.datetime(1899, 12, 30)
 # The first serial after the 1900 leap-year bug, and the last of year 9999.
 _FIRST_SAFE_SERIAL = 61
 _LAST_SERIAL = 2958465
+#: Compressed bytes inflated at a time (a few tens of megabytes of XML).
+BLOCK_BYTES = 4 << 20
 
 
 @dataclass
@@ -98,6 +101,33 @@ def _member(zf: zipfile.ZipFile, path: Path, name: str) -> bytes | None:
         fh.seek(info.header_offset + 30 + skip)
         raw = fh.read(info.compress_size)
     return isal_zlib.decompress(raw, -15)  # raw deflate, as zip stores it
+
+
+def _member_blocks(
+    zf: zipfile.ZipFile, path: Path, name: str, chunk: int = 4 << 20
+) -> Iterator[bytes]:
+    """The inflated bytes of one zip member, block by block (ISA-L for deflate)."""
+    info = zf.getinfo(name)
+    with open(path, "rb") as fh:
+        fh.seek(info.header_offset)
+        header = fh.read(30)
+        if info.compress_type != zipfile.ZIP_DEFLATED or header[:4] != b"PK\x03\x04":
+            with zf.open(info) as member:
+                while block := member.read(chunk * 4):
+                    yield block
+            return
+        from isal import isal_zlib
+
+        skip = int.from_bytes(header[26:28], "little") + int.from_bytes(header[28:30], "little")
+        fh.seek(info.header_offset + 30 + skip)
+        inflate = isal_zlib.decompressobj(-15)  # raw deflate, as zip stores it
+        left = info.compress_size
+        while left > 0 and (raw := fh.read(min(chunk, left))):
+            left -= len(raw)
+            if block := inflate.decompress(raw):
+                yield block
+        if block := inflate.flush():
+            yield block
 
 
 def _target(base: str, target: str) -> str:
@@ -332,9 +362,28 @@ def _dates(serials: np.ndarray) -> np.ndarray:
     return out
 
 
+class _Book:
+    """The parts of a workbook a sheet's cells refer to, read once when first needed."""
+
+    def __init__(self, zf: zipfile.ZipFile, path: Path) -> None:
+        self.zf, self.path = zf, path
+        self._kinds: np.ndarray | None = None
+        self._sst: tuple[np.ndarray, np.ndarray] | None = None
+
+    def style_kinds(self) -> np.ndarray:
+        if self._kinds is None:
+            self._kinds = _style_kinds(_member(self.zf, self.path, "xl/styles.xml"))
+        return self._kinds
+
+    def shared_strings(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._sst is None:
+            self._sst = _shared_strings(self.zf, self.path)
+        return self._sst
+
+
 def _cell_values(
     buf: bytes, data: np.ndarray, typ: np.ndarray, style: np.ndarray, vs: np.ndarray,
-    ve: np.ndarray, flags: np.ndarray, zf: zipfile.ZipFile, path: Path,
+    ve: np.ndarray, flags: np.ndarray, book: _Book,
 ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Every recorded cell's value (object array) and whether it is blank."""
     from landclear.io import _xlsxscan as scan
@@ -347,7 +396,7 @@ def _cell_values(
 
     number = np.flatnonzero(typ == scan.T_NUMBER)
     if len(number):
-        kinds = _style_kinds(_member(zf, path, "xl/styles.xml"))
+        kinds = book.style_kinds()
         at = style[number]
         if at.max() >= len(kinds):
             raise _Unsupported("a style index beyond cellXfs")
@@ -362,7 +411,7 @@ def _cell_values(
 
     shared = np.flatnonzero(typ == scan.T_SHARED)
     if len(shared):
-        sst, sst_blank = _shared_strings(zf, path)
+        sst, sst_blank = book.shared_strings()
         idx = _numbers(buf, data, vs[shared], ve[shared])
         if (idx != np.floor(idx)).any() or idx.min() < 0 or idx.max() >= len(sst):
             raise _Unsupported("a shared-string index out of range")
@@ -415,41 +464,97 @@ def read_columns(path: str | Path, sheet: int | str | None = None) -> SheetColum
     >>> [c.tolist() for c in s.columns]
     [['名称'], [1.5]]
     """
-    from landclear.io import _xlsxscan as scan
-
     path = Path(path)
     try:
         with zipfile.ZipFile(path) as zf:
             name, member = _choose_sheet(zf, path, sheet)
-            buf = _member(zf, path, member)
-            if buf is None:
+            if member not in zf.namelist():
                 raise _Unsupported("sheet part missing")
-            start = buf.find(b"<sheetData")
-            if start < 0:
-                raise _Unsupported("no <sheetData> (namespace prefix?)")
-            open_end = buf.find(b">", start)
-            end = buf.rfind(b"</sheetData>") if buf[open_end - 1] != ord("/") else open_end
-            if end < 0:
-                raise _Unsupported("unterminated <sheetData>")
-            data = np.frombuffer(buf, dtype=np.uint8)
-            # An upper bound on the cells: compiled code is slower when it grows arrays.
-            capacity = buf.count(b"<c ", open_end, end) + buf.count(b"<c>", open_end, end) + 16
-            while True:
-                status, _, n, row, col, typ, style, vs, ve, flags, formulas = scan.scan_sheet(
-                    data, open_end + 1, end, capacity
-                )
-                if status != scan.FULL:
-                    break
-                capacity *= 2  # cells written as "<c\n": rare
-            if status != scan.OK:
-                raise _Unsupported(f"sheet: scan status {status}")
-            row, col, typ, style = row[:n], col[:n], typ[:n], style[:n]
-            vs, ve, flags = vs[:n], ve[:n], flags[:n]
-            values, blank = _cell_values(buf, data, typ, style, vs, ve, flags, zf, path)
-            merged = [_merge_range(m) for m in _MERGE.findall(buf, end)]
+            read = _SheetReader(_Book(zf, path))
+            for block in _member_blocks(zf, path, member, BLOCK_BYTES):
+                read.feed(block)
+            return read.finish(name)
     except (_Unsupported, zipfile.BadZipFile, OSError, ValueError):
         return None
-    return _assemble(name, row, col, values, blank, merged, bool(formulas))
+
+
+class _SheetReader:
+    """Sheet XML fed block by block, scanned a run of whole rows at a time.
+
+    The inflated XML of a million-row sheet is half a gigabyte and the scan's
+    arrays as much again; a block at a time, neither is ever whole in memory.
+    """
+
+    def __init__(self, book: _Book) -> None:
+        self.book = book
+        self.state = np.full(3, -1, dtype=np.int64)  # the scan's row bookkeeping
+        self.pending = b""
+        self.started = self.finished = self.formulas = False
+        self.tail = b""  # after </sheetData>: the merged ranges
+        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def feed(self, block: bytes) -> None:
+        if self.finished:
+            self.tail += block
+            return
+        buf = self.pending + block
+        self.pending = b""
+        pos = 0
+        if not self.started:
+            start = buf.find(b"<sheetData")
+            open_end = buf.find(b">", start) if start >= 0 else -1
+            if open_end < 0:
+                self.pending = buf  # the sheet's header is not complete yet
+                return
+            self.started = True
+            if buf[open_end - 1] == ord("/"):  # <sheetData/>
+                self.finished, self.tail = True, buf[open_end + 1 :]
+                return
+            pos = open_end + 1
+        end = buf.find(b"</sheetData>", pos)
+        if end >= 0:
+            self.finished, self.tail = True, buf[end:]
+        else:
+            end = buf.rfind(b"</row>", pos)
+            if end < 0:
+                self.pending = buf[pos:]
+                return
+            end += len(b"</row>")
+            self.pending = buf[end:]
+        self._scan(buf, pos, end)
+
+    def _scan(self, buf: bytes, pos: int, end: int) -> None:
+        from landclear.io import _xlsxscan as scan
+
+        data = np.frombuffer(buf, dtype=np.uint8)
+        # An upper bound on the cells: compiled code is slower when it grows arrays.
+        capacity = buf.count(b"<c ", pos, end) + buf.count(b"<c>", pos, end) + 16
+        while True:
+            status, _, n, row, col, typ, style, vs, ve, flags, formulas = scan.scan_sheet(
+                data, pos, end, capacity, self.state
+            )
+            if status != scan.FULL:
+                break
+            capacity *= 2  # cells written as "<c\n": rare
+        if status != scan.OK:
+            raise _Unsupported(f"sheet: scan status {status}")
+        self.formulas |= bool(formulas)
+        values, blank = _cell_values(
+            buf, data, typ[:n], style[:n], vs[:n], ve[:n], flags[:n], self.book
+        )
+        self.parts.append((row[:n].copy(), col[:n].copy(), values, blank))
+
+    def finish(self, name: str) -> SheetColumns:
+        if not self.finished:
+            raise _Unsupported("unterminated <sheetData>")
+        merged = [_merge_range(m) for m in _MERGE.findall(self.tail)]
+        if self.parts:
+            row, col, values, blank = (np.concatenate(x) for x in zip(*self.parts, strict=True))
+        else:
+            row = col = np.zeros(0, dtype=np.int32)
+            values, blank = np.empty(0, dtype=object), np.zeros(0, dtype=bool)
+        self.parts = []
+        return _assemble(name, row, col, values, blank, merged, self.formulas)
 
 
 def _column_number(letters: bytes) -> int:

@@ -14,8 +14,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
-from landclear.io import _xlsxscan
+from landclear.io import _xlsxscan, xlsx
 from landclear.io.xlsx import read_columns
+
+
+@pytest.fixture(params=[xlsx.BLOCK_BYTES, 7], ids=["blocks", "tiny-blocks"])
+def blocks(request, monkeypatch):
+    """The sheet XML inflated in the usual blocks, and in blocks of a few bytes
+    (rows, tags and texts cut anywhere)."""
+    monkeypatch.setattr(xlsx, "BLOCK_BYTES", request.param)
 
 
 def _calamine(path: Path, sheet: str) -> tuple[list[list[object]], object]:
@@ -50,7 +57,7 @@ NUMBERS = [
 ]  # fmt: skip
 
 
-def test_openpyxl_workbook_numbers_texts_bools_dates_merges_gaps(tmp_path):
+def test_openpyxl_workbook_numbers_texts_bools_dates_merges_gaps(tmp_path, blocks):
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "台账"
@@ -72,7 +79,7 @@ def test_openpyxl_workbook_numbers_texts_bools_dates_merges_gaps(tmp_path):
     _assert_same_as_calamine(tmp_path / "o.xlsx")
 
 
-def test_xlsxwriter_shared_and_rich_strings_formulas_errors(tmp_path):
+def test_xlsxwriter_shared_and_rich_strings_formulas_errors(tmp_path, blocks):
     path = tmp_path / "x.xlsx"
     wb = xlsxwriter.Workbook(str(path))
     ws = wb.add_worksheet("企业")
@@ -97,7 +104,7 @@ def test_xlsxwriter_shared_and_rich_strings_formulas_errors(tmp_path):
     _assert_same_as_calamine(path)
 
 
-def test_hand_written_xml_without_references_with_phonetics_and_entities(tmp_path):
+def test_hand_written_xml_without_references_with_phonetics_and_entities(tmp_path, blocks):
     # Cells without r attributes, rows without r, self-closing and styled-empty
     # cells, numeric entities, phonetic runs (East-Asian Excel) and ' quotes.
     sheet = (
@@ -274,7 +281,7 @@ def test_sheet_choice_by_name_index_and_only_visible(tmp_path):
     assert read_columns(tmp_path / "hidden.xlsx").name == "数据"
 
 
-def test_a_generated_ledger_of_ten_thousand_rows(tmp_path):
+def test_a_generated_ledger_of_ten_thousand_rows(tmp_path, blocks):
     # Every kind of cell the benchmark ledgers hold, at a size where spans and
     # offsets run into the hundreds of thousands.
     path = tmp_path / "big.xlsx"
