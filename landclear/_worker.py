@@ -38,7 +38,7 @@ class Job:
     Examples
     --------
     >>> job = Job("ledgers", project)  # doctest: +SKIP
-    >>> frames, log = job.result()  # doctest: +SKIP
+    >>> frames, log, keys = job.result()  # doctest: +SKIP
     """
 
     def __init__(self, name: str, argument: Any) -> None:

@@ -376,8 +376,13 @@ def _link_all(
 ) -> pd.DataFrame:
     """Give every parcel and ledger row an ``enterprise_id`` (code, name, fuzzy)."""
     ent = inputs.enterprises
-    # Both big frames are normalised once, for the entities and for their links.
-    ent_keys = RecordKeys(ent, "credit_code", "name")
+    # Both big frames are normalised once, for the entities and for their links
+    # (the enterprise ledger's by the loader's worker, when it still is that frame).
+    made, inputs.enterprise_keys = inputs.enterprise_keys, None
+    if made is not None and made[0] is ent:
+        ent_keys = made[1]
+    else:
+        ent_keys = RecordKeys(ent, "credit_code", "name")
     if parcel_keys is None:
         parcel_keys = RecordKeys(parcels, "credit_code", "owner_name")
     entities = build_entities(ent, parcels, keys=(ent_keys, parcel_keys))

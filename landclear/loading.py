@@ -86,6 +86,10 @@ class Inputs:
     building_areas: pd.DataFrame | None = None
     #: Parcel-only analysis steps done at load (``load_inputs(prepare=True)``).
     prepared: Prepared | None = None
+    #: ``(frame, RecordKeys(frame, "credit_code", "name"))`` of the enterprise ledger,
+    #: made by the ledger worker (``prepare=True``); the matching takes it once, while
+    #: ``enterprises`` is still that frame. After editing its values in place, set None.
+    enterprise_keys: tuple[pd.DataFrame, Any] | None = None
 
 
 _EMPTY_DTYPES = {
@@ -196,14 +200,32 @@ def load_ledgers(
     return frames
 
 
-#: The ledger read in the worker process: the large one (a row per enterprise and year).
-WORKER_LEDGERS = ("enterprises",)
+#: The ledgers read in the worker process: all of them. The large one (a row per
+#: enterprise and year) decides whether a worker is used (:data:`PARALLEL_MIN_BYTES`);
+#: the small ones go with it, as this process has the parcels' longer share of the load.
+WORKER_LEDGERS = LEDGERS
+#: The ledger whose size decides whether the worker is used.
+LARGE_LEDGERS = ("enterprises",)
 
 
-def _ledger_job(project: Project) -> tuple[dict[str, pd.DataFrame], QualityLog]:
-    """:func:`load_ledgers` of :data:`WORKER_LEDGERS` in a worker process, with a log of its own."""
+def _ledger_job(
+    argument: Project | tuple[Project, bool],
+) -> tuple[dict[str, pd.DataFrame], QualityLog, Any]:
+    """:func:`load_ledgers` of :data:`WORKER_LEDGERS` in a worker process, with a log of its own.
+
+    ``(project, True)`` also makes the enterprise ledger's matching keys
+    (:class:`landclear.match.RecordKeys`), in time this process would
+    otherwise spend waiting for the parcels' side of the load.
+    """
+    project, prepare = argument if isinstance(argument, tuple) else (argument, False)
     log = QualityLog()
-    return load_ledgers(project, log, WORKER_LEDGERS), log
+    frames = load_ledgers(project, log, WORKER_LEDGERS)
+    keys = None
+    if prepare:
+        from landclear.match import RecordKeys
+
+        keys = RecordKeys(frames["enterprises"], "credit_code", "name")
+    return frames, log, keys
 
 
 def ledger_bytes(project: Project, names: tuple[str, ...] = LEDGERS) -> int:
@@ -230,7 +252,7 @@ def _use_worker(project: Project, parallel: bool | None) -> bool:
     if setting in ("1", "true", "yes"):
         return True
     # Only the worker's ledger counts: a large tax ledger alone is read here anyway.
-    big = ledger_bytes(project, WORKER_LEDGERS) >= PARALLEL_MIN_BYTES
+    big = ledger_bytes(project, LARGE_LEDGERS) >= PARALLEL_MIN_BYTES
     return (os.cpu_count() or 1) > 1 and big
 
 
@@ -271,7 +293,9 @@ def load_inputs(
     prepare : bool, default False
         Also run the analysis steps that need only the parcels (idle land,
         the parcels' matching keys) into ``Inputs.prepared``, while the
-        ledgers load; :func:`landclear.analysis.analyse` uses them once.
+        ledgers load, and with a ledger worker the enterprise ledger's
+        matching keys there (``Inputs.enterprise_keys``);
+        :func:`landclear.analysis.analyse` uses them once.
         ``landclear run`` does this.
 
     Examples
@@ -286,12 +310,12 @@ def load_inputs(
         from landclear.errors import ProjectError
 
         raise ProjectError("[inputs] 缺少 parcels / the project names no parcels input")
-    job = None
+    job = enterprise_keys = None
     if _use_worker(project, parallel):
         from landclear._worker import Job
 
         try:
-            job = Job("ledgers", project)
+            job = Job("ledgers", (project, prepare))
         except OSError:  # no interpreter to start (embedded Python): load here
             job = None
     try:
@@ -338,8 +362,9 @@ def load_inputs(
             release()  # the overlay's geometry copies are freed: give them back now
         prepared = prepare_parcels(parcels, project, settings) if prepare else None
         if job is not None:
-            big, part = job.result()
+            big, part, keys = job.result()
             frames = {name: {**frames, **big}[name] for name in LEDGERS}
+            enterprise_keys = (frames["enterprises"], keys) if keys is not None else None
             job = None
             _merge_ledger_log(log, part, at_warning)
     finally:
@@ -356,4 +381,5 @@ def load_inputs(
         log=log,
         building_areas=areas,
         prepared=prepared,
+        enterprise_keys=enterprise_keys,
     )

@@ -172,3 +172,26 @@ def test_steps_prepared_for_another_day_rule_or_parcel_set_are_worked_out_again(
     fewer = load_inputs(project, QualityLog())
     fewer.parcels = fewer.parcels.iloc[10:]
     _same_result(analyse(fewer, project), analyse(inputs, project))
+
+
+def test_enterprise_keys_made_by_the_worker_give_the_same_analysis(sample_dir):
+    from landclear.analysis import analyse
+    from landclear.match import RecordKeys
+
+    project = load_project(sample_dir / "project.toml")
+    plain = analyse(load_inputs(project, QualityLog()), project)
+    inputs = load_inputs(project, QualityLog(), parallel=True, prepare=True)
+    frame, keys = inputs.enterprise_keys
+    assert frame is inputs.enterprises
+    here = RecordKeys(inputs.enterprises, "credit_code", "name")
+    assert (keys.rows == here.rows).all() and keys.name.equals(here.name)
+    assert keys.code.equals(here.code) and (keys.valid == here.valid).all()
+    _same_result(plain, analyse(inputs, project))
+    assert inputs.enterprise_keys is None  # used once
+    # Not made in one process, and not used for another enterprise frame.
+    assert load_inputs(project, QualityLog(), parallel=False, prepare=True).enterprise_keys is None
+    inputs = load_inputs(project, QualityLog(), parallel=True, prepare=True)
+    frame, keys = inputs.enterprise_keys
+    inputs.enterprise_keys = (frame, RecordKeys(frame.iloc[:0], "credit_code", "name"))
+    inputs.enterprises = frame.copy()
+    _same_result(plain, analyse(inputs, project))
