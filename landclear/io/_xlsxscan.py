@@ -69,6 +69,17 @@ def _tag_end(a: np.ndarray, i: int, end: int) -> int:
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _next_tag(a: np.ndarray, i: int, end: int) -> tuple[int, int]:
+    """The next tag from ``i``: the index of its ``<`` (``end`` when there is none)
+    and of its ``>`` (-1 when the XML ends inside it)."""
+    while i < end and a[i] != _LT:
+        i += 1
+    if i >= end:
+        return end, 0
+    return i, _tag_end(a, i, end)
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _name_is(a: np.ndarray, i: int, name: bytes) -> bool:
     """Whether the tag name at ``i`` is exactly ``name`` (followed by space, > or /)."""
     n = len(name)
@@ -186,18 +197,12 @@ def _text_runs(
                 e0 = k
                 keep = _preserves(a, i, gt)
             i = k + 4
-        elif _name_is(a, i + 1, b"rPh"):
+        elif _name_is(a, i + 1, b"rPh") or _name_is(a, i + 1, b"rPr"):
+            # A phonetic run or a run's properties: no text of the cell.
             if selfclosed:
                 i = gt + 1
             else:
-                i = _skip_element(a, gt + 1, end, b"rPh")
-                if i < 0:
-                    return UNTERMINATED, gt, s0, e0, runs, keep
-        elif _name_is(a, i + 1, b"rPr"):
-            if selfclosed:
-                i = gt + 1
-            else:
-                i = _skip_element(a, gt + 1, end, b"rPr")
+                i = _skip_element(a, gt + 1, end, b"rPh" if a[i + 3] == 104 else b"rPr")
                 if i < 0:
                     return UNTERMINATED, gt, s0, e0, runs, keep
         elif _name_is(a, i + 1, b"r") or _name_is(a, i + 1, b"phoneticPr"):
@@ -230,11 +235,10 @@ def scan_sheet(a: np.ndarray, start: int, end: int, capacity: int, state: np.nda
     last_col = state[2]
     formulas = False
     i = start
-    while i < end:
-        if a[i] != _LT:
-            i += 1
-            continue
-        gt = _tag_end(a, i, end)
+    while True:
+        i, gt = _next_tag(a, i, end)
+        if i >= end:
+            break
         if gt < 0:
             return UNTERMINATED, i, n, row, col, typ, style, vs, ve, flags, formulas
         if a[i + 1] == _SLASH:  # </row>
@@ -422,11 +426,10 @@ def scan_shared_strings(a: np.ndarray, start: int, end: int, capacity: int):
     flags = np.empty(capacity, dtype=np.uint8)
     n = 0
     i = start
-    while i < end:
-        if a[i] != _LT:
-            i += 1
-            continue
-        gt = _tag_end(a, i, end)
+    while True:
+        i, gt = _next_tag(a, i, end)
+        if i >= end:
+            break
         if gt < 0:
             return UNTERMINATED, i, n, vs, ve, flags
         if not _name_is(a, i + 1, b"si"):

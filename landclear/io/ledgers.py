@@ -25,7 +25,7 @@ import glob
 import io
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -340,45 +340,13 @@ def _maybe_formula(block: bytes) -> bool:
     return bool((_TAG_OPEN[data[at - 1]] & _TAG_CLOSE[data[at + 1]]).any())
 
 
-_LOCAL_HEADER = b"PK\x03\x04"
-
-
-def _member_bytes(path: Path, zf: Any, info: Any, chunk: int = 1 << 21) -> Iterator[bytes]:
-    """The bytes of one zip member, inflated by ISA-L (about twice zlib's speed).
-
-    A million-row sheet is half a gigabyte of XML: the formula scan inflates
-    all of it beside calamine's own read. Members that are not plainly
-    deflated (stored, or an unexpected header) go through :mod:`zipfile`.
-    """
-    import zipfile
-
-    from isal import isal_zlib
-
-    with open(path, "rb") as fh:
-        fh.seek(info.header_offset)
-        header = fh.read(30)
-        if info.compress_type != zipfile.ZIP_DEFLATED or header[:4] != _LOCAL_HEADER:
-            with zf.open(info) as member:
-                while block := member.read(chunk * 4):
-                    yield block
-            return
-        names = int.from_bytes(header[26:28], "little") + int.from_bytes(header[28:30], "little")
-        fh.seek(info.header_offset + 30 + names)
-        inflate = isal_zlib.decompressobj(-15)  # raw deflate, as zip stores it
-        left = info.compress_size
-        while left > 0 and (raw := fh.read(min(chunk, left))):
-            left -= len(raw)
-            if block := inflate.decompress(raw):
-                yield block
-        if block := inflate.flush():
-            yield block
-
-
 def _has_formulas(path: Path) -> bool:
     """Whether any worksheet of an .xlsx holds a formula (a scan of its XML, no parsing)."""
     import zipfile
 
     from isal.isal_zlib import error as InflateError
+
+    from landclear.io.xlsx import member_blocks
 
     try:
         with zipfile.ZipFile(path) as zf:
@@ -386,7 +354,7 @@ def _has_formulas(path: Path) -> bool:
                 name = info.filename
                 if name.startswith("xl/worksheets/") and name.endswith(".xml"):
                     tail = b""
-                    for chunk in _member_bytes(path, zf, info):
+                    for chunk in member_blocks(path, zf, info, 1 << 21):
                         block = tail + chunk
                         if _maybe_formula(block) and _FORMULA_TAG.search(block):
                             return True

@@ -15,6 +15,7 @@ import pytest
 from landclear.errors import InputFileError, MissingColumnError, ProjectError
 from landclear.io import ledgers
 from landclear.io.ledgers import read_ledger
+from landclear.io.xlsx import member_blocks
 from landclear.quality import QualityLog
 from landclear.validate import validate
 
@@ -409,7 +410,7 @@ def test_formula_scan_reads_members_as_zipfile_does(tmp_path, compression):
         with zipfile.ZipFile(path) as zf:
             info = zf.getinfo("xl/worksheets/sheet1.xml")
             # Small pieces: the seams between them are crossed many times.
-            got = b"".join(ledgers._member_bytes(path, zf, info, chunk=4096))
+            got = b"".join(member_blocks(path, zf, info, chunk=4096))
             assert got == zf.read(info)
         assert ledgers._has_formulas(path) is expected
 
