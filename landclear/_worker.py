@@ -53,11 +53,25 @@ class Job:
         path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)
         with open(self._err, "wb") as err:
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "landclear._worker", name, str(self._in), str(self._out)],
+                # -P: not the working directory first on the path, where another
+                # checkout's landclear would be imported instead of this one.
+                [
+                    sys.executable,
+                    "-P",
+                    "-m",
+                    "landclear._worker",
+                    name,
+                    str(self._in),
+                    str(self._out),
+                ],
                 env={**os.environ, "PYTHONPATH": path},
                 stdin=subprocess.DEVNULL,
                 stderr=err,
             )
+
+    def done(self) -> bool:
+        """Whether the worker has finished (its result is ready, or it failed): no waiting."""
+        return self._proc.poll() is not None
 
     def result(self) -> Any:
         """The job's return value; an error it raised is raised here, with its type."""

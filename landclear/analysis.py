@@ -147,7 +147,12 @@ def _latest_year(enterprises: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     return df.drop_duplicates("enterprise_id", keep="last")
 
 
-def _one_row_per_year(enterprises: pd.DataFrame, log: QualityLog | None = None) -> pd.DataFrame:
+def _one_row_per_year(
+    enterprises: pd.DataFrame,
+    log: QualityLog | None = None,
+    *,
+    valid_code: np.ndarray | None = None,
+) -> pd.DataFrame:
     """One enterprise-ledger row per (enterprise_id, year), the others rejected and warned about.
 
     Two rows under different identities (one with a credit code, one with the
@@ -155,7 +160,9 @@ def _one_row_per_year(enterprises: pd.DataFrame, log: QualityLog | None = None) 
     that they collide; after linking they must not both count: the row with a
     valid credit code is kept, else the first in ledger order, and every later
     row is rejected naming the kept row (file and row), with one warning each.
-    Rows without an ``enterprise_id`` are untouched.
+    Rows without an ``enterprise_id`` are untouched. ``valid_code`` (one flag
+    per row, from the matching's :class:`~landclear.match.RecordKeys`) saves
+    checking the credit codes again.
     """
     if len(enterprises) == 0 or "enterprise_id" not in enterprises:
         return enterprises
@@ -177,7 +184,11 @@ def _one_row_per_year(enterprises: pd.DataFrame, log: QualityLog | None = None) 
         {
             "eid": eid.to_numpy(),
             "year": pd.to_numeric(year, errors="coerce").astype("float64").to_numpy(),
-            "no_code": ~credit_code_valid(code).fillna(False).to_numpy(dtype=bool),
+            "no_code": ~(
+                credit_code_valid(code).fillna(False).to_numpy(dtype=bool)
+                if valid_code is None
+                else valid_code
+            ),
             "pos": np.arange(len(enterprises)),
         }
     )[linked]
@@ -418,7 +429,9 @@ def _link_all(
     if reports:
         log.add_matches(report_records(pd.concat(reports, ignore_index=True)))
     # Rows of one enterprise and year under two identities: keep one, everywhere downstream.
-    inputs.enterprises = _one_row_per_year(inputs.enterprises, log)
+    inputs.enterprises = _one_row_per_year(
+        ent, log, valid_code=ent_keys.valid[ent_keys.rows] if len(ent) else None
+    )
     entities = entities.drop(columns=["name_variants"], errors="ignore")
     extra = [e for e in extra if len(e)]
     if extra:
@@ -696,12 +709,9 @@ def enterprise_stage(
 
     parcels["grade"] = of_enterprise("grade").fillna("T")
     parcels["score"] = of_enterprise("score")
-    owner, owners = pd.factorize(parcels["enterprise_id"])  # a bincount, not a string groupby
-    idle_rows = parcels["idle"].to_numpy(dtype=bool, na_value=False) & (owner >= 0)
-    any_idle = pd.Series(np.bincount(owner[idle_rows], minlength=len(owners)) > 0, index=owners)
-    enterprises["any_idle"] = (
-        lookup(enterprises["enterprise_id"], any_idle).fillna(False).astype(bool)
-    )
+    # An enterprise has idle land when one of the parcels found at its row is idle.
+    idle_rows = parcels["idle"].to_numpy(dtype=bool, na_value=False) & found
+    enterprises["any_idle"] = np.bincount(row[idle_rows], minlength=len(enterprises)) > 0
     enterprises["low_efficiency"] = efficiency.low_efficiency(
         enterprises["grade"].fillna("T"), enterprises["stopped_2y"], enterprises["any_idle"]
     )

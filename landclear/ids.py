@@ -48,6 +48,8 @@ __all__ = [
     "credit_code_status",
     "credit_code_valid",
     "is_industrial_land_use",
+    "memo_snapshot",
+    "merge_memo",
     "normalise_credit_code",
     "normalise_land_use",
     "normalise_name",
@@ -83,6 +85,52 @@ def clear_memo() -> None:
     """Forget every remembered result of the :func:`on_uniques` functions."""
     with _MEMO_LOCK:
         _MEMO.clear()
+
+
+def memo_snapshot() -> dict[tuple[Any, ...], tuple[pa.Array, pd.DataFrame]]:
+    """The results the :func:`on_uniques` functions remember, to hand to another process.
+
+    The loader's ledger worker normalises every ledger name and code; its
+    snapshot, given to :func:`merge_memo` in the main process, spares that
+    process normalising the parcel owners that are the same enterprises.
+
+    Examples
+    --------
+    >>> snapshot = memo_snapshot()
+    >>> merge_memo(snapshot)  # a no-op in the same process
+    """
+    with _MEMO_LOCK:
+        return dict(_MEMO)
+
+
+def merge_memo(snapshot: dict[tuple[Any, ...], tuple[pa.Array, pd.DataFrame]]) -> None:
+    """Remember the results of another process's :func:`memo_snapshot` too.
+
+    Results are pure functions of the string and the arguments, so both
+    processes computed the same values: strings this process remembers
+    already keep their entry, the others are appended (within
+    :data:`_MEMO_MAX` per function).
+
+    Examples
+    --------
+    >>> merge_memo({})
+    """
+    with _MEMO_LOCK:
+        for key, (keys, table) in snapshot.items():
+            have = _MEMO.get(key)
+            if have is None:
+                if len(keys) <= _MEMO_MAX:
+                    _MEMO[key] = (keys, table)
+                continue
+            old_keys, old_table = have
+            if keys.type != old_keys.type or list(table.columns) != list(old_table.columns):
+                continue  # not the same function's results: keep this process's own
+            new = np.flatnonzero(~np.asarray(pc.is_in(keys, value_set=old_keys), dtype=bool))
+            if not len(new) or len(old_keys) + len(new) > _MEMO_MAX:
+                continue
+            merged = pd.concat([old_table, table.iloc[new]], ignore_index=True)
+            merged.attrs.update(old_table.attrs)
+            _MEMO[key] = (pa.concat_arrays([old_keys, keys.take(pa.array(new))]), merged)
 
 
 def _memo_key(fn: Callable[..., Any], args: tuple, kwargs: dict) -> tuple[Any, ...] | None:

@@ -24,7 +24,13 @@ import pandas as pd
 from landclear._memory import release
 from landclear.errors import DataError, InputFileError
 from landclear.geo import area_mu, equal_area_geometries, study_region
-from landclear.ids import normalise_credit_code, normalise_land_use, warm_memo
+from landclear.ids import (
+    memo_snapshot,
+    merge_memo,
+    normalise_credit_code,
+    normalise_land_use,
+    warm_memo,
+)
 from landclear.io.ledgers import read_ledger, resolve_sources
 from landclear.io.parse import harmonise
 from landclear.io.vectors import read_vectors
@@ -210,12 +216,14 @@ LARGE_LEDGERS = ("enterprises",)
 
 def _ledger_job(
     argument: Project | tuple[Project, bool],
-) -> tuple[dict[str, pd.DataFrame], QualityLog, Any]:
+) -> tuple[dict[str, pd.DataFrame], QualityLog, Any, dict[Any, Any]]:
     """:func:`load_ledgers` of :data:`WORKER_LEDGERS` in a worker process, with a log of its own.
 
     ``(project, True)`` also makes the enterprise ledger's matching keys
     (:class:`landclear.match.RecordKeys`), in time this process would
-    otherwise spend waiting for the parcels' side of the load.
+    otherwise spend waiting for the parcels' side of the load. The last item
+    is the worker's :func:`~landclear.ids.memo_snapshot`: the names and codes
+    it normalised, which the main process merges rather than works out again.
     """
     project, prepare = argument if isinstance(argument, tuple) else (argument, False)
     log = QualityLog()
@@ -225,7 +233,7 @@ def _ledger_job(
         from landclear.match import RecordKeys
 
         keys = RecordKeys(frames["enterprises"], "credit_code", "name")
-    return frames, log, keys
+    return frames, log, keys, memo_snapshot()
 
 
 def ledger_bytes(project: Project, names: tuple[str, ...] = LEDGERS) -> int:
@@ -347,8 +355,6 @@ def load_inputs(
             if "buildings" in project.inputs
             else None
         )
-        if job is not None:  # idle until the ledgers arrive: prepare the owners for matching
-            warm_memo(parcels.get("owner_name"), parcels.get("credit_code"))
         areas = None
         if measure_buildings and buildings is not None:
             from landclear.rules.intensity import building_areas
@@ -360,13 +366,24 @@ def load_inputs(
                 projected=projected,
             )
             release()  # the overlay's geometry copies are freed: give them back now
-        prepared = prepare_parcels(parcels, project, settings) if prepare else None
+        # With the worker still reading, this process would idle: normalise the owners
+        # for matching and prepare the parcels now. Once the worker is done, its memo
+        # holds nearly every owner (owners are the ledger's enterprises): merge it first.
+        waiting = job is not None and not job.done()
+        if waiting:
+            warm_memo(parcels.get("owner_name"), parcels.get("credit_code"))
+        prepared = None
+        if prepare and (job is None or waiting):
+            prepared = prepare_parcels(parcels, project, settings)
         if job is not None:
-            big, part, keys = job.result()
+            big, part, keys, memo = job.result()
+            job = None
+            merge_memo(memo)
             frames = {name: {**frames, **big}[name] for name in LEDGERS}
             enterprise_keys = (frames["enterprises"], keys) if keys is not None else None
-            job = None
             _merge_ledger_log(log, part, at_warning)
+            if prepare and prepared is None:
+                prepared = prepare_parcels(parcels, project, settings)
     finally:
         if job is not None:  # an error here: do not leave the worker running
             job.cancel()

@@ -195,3 +195,29 @@ def test_enterprise_keys_made_by_the_worker_give_the_same_analysis(sample_dir):
     inputs.enterprise_keys = (frame, RecordKeys(frame.iloc[:0], "credit_code", "name"))
     inputs.enterprises = frame.copy()
     _same_result(plain, analyse(inputs, project))
+
+
+@pytest.mark.parametrize("worker_first", [True, False])
+def test_the_main_process_takes_the_workers_memo(sample_dir, monkeypatch, worker_first):
+    """The names and codes the worker normalised are merged here; when the worker is done
+    first, the owners are not normalised ahead (the memo has them), and either way the
+    analysis is the same."""
+    from landclear import _worker, ids, loading
+    from landclear.analysis import analyse
+
+    project = load_project(sample_dir / "project.toml")
+    plain = analyse(load_inputs(project, QualityLog()), project)
+    ids.clear_memo()
+    expected = loading._ledger_job((project, True))[3]  # the worker's memo, made here
+    assert expected  # the sample's enterprise ledger is large enough to be remembered
+    ids.clear_memo()
+    calls = []
+    monkeypatch.setattr(loading, "warm_memo", lambda *a: calls.append(a) or ids.warm_memo(*a))
+    monkeypatch.setattr(
+        _worker.Job, "done", lambda self: self._proc.wait() == 0 if worker_first else False
+    )
+    inputs = load_inputs(project, QualityLog(), parallel=True, prepare=True)
+    assert len(calls) == (0 if worker_first else 1)
+    for key, (strings, _) in expected.items():
+        assert set(strings.to_pylist()) <= set(ids._MEMO[key][0].to_pylist())
+    _same_result(plain, analyse(inputs, project))

@@ -104,3 +104,47 @@ def test_a_run_leaves_no_memo_behind(sample_dir):
     assert ids._MEMO
     analyse(inputs, project)
     assert not ids._MEMO
+
+
+def test_a_memo_from_another_process_is_merged_not_replaced():
+    """The ledger worker's remembered names join this process's: own entries kept, none doubled."""
+    import pickle
+
+    import landclear.ids as ids
+
+    ids.clear_memo()
+    there = _big(["宁夏甲（集团）有限责任公司", "乙 公司", "丙分公司", None])
+    normalise_name(there)
+    normalise_name(there, drop_branch=True)
+    snapshot = pickle.loads(pickle.dumps(ids.memo_snapshot()))  # as the worker hands it over
+    ids.clear_memo()
+    here = _big(["乙 公司", "丁厂【石嘴山】"])
+    normalise_name(here)
+    key = ("landclear.ids", "normalise_name", (), ())
+    own_keys = ids._MEMO[key][0].to_pylist()
+    ids.merge_memo(snapshot)
+    keys, table = ids._MEMO[key]
+    assert keys.to_pylist()[: len(own_keys)] == own_keys
+    assert sorted(keys.to_pylist()) == sorted(
+        ["宁夏甲（集团）有限责任公司", "乙 公司", "丙分公司", "丁厂【石嘴山】"]
+    )
+    assert len(table) == len(keys)
+    # A function this process had not called yet is taken whole.
+    branch = ("landclear.ids", "normalise_name", (), (("drop_branch", True),))
+    assert ids._MEMO[branch][0].to_pylist() == snapshot[branch][0].to_pylist()
+    # Every string is now remembered, with the function's own result: nothing is computed.
+    both = _big(["宁夏甲（集团）有限责任公司", "乙 公司", "丙分公司", "丁厂【石嘴山】", None])
+    tm.assert_series_equal(normalise_name(both), normalise_name.__wrapped__(both))
+    assert ids._MEMO[key][1] is table
+    tm.assert_series_equal(
+        normalise_name(both, drop_branch=True), normalise_name.__wrapped__(both, drop_branch=True)
+    )
+    ids.merge_memo(snapshot)  # again: nothing doubled
+    assert len(ids._MEMO[key][0]) == 4
+    # Results of another shape under the same key are not mixed in.
+    other = {key: (snapshot[key][0], snapshot[key][1].assign(extra=1))}
+    ids.clear_memo()
+    normalise_name(here)
+    ids.merge_memo(other)
+    assert sorted(ids._MEMO[key][0].to_pylist()) == sorted(["乙 公司", "丁厂【石嘴山】"])
+    ids.clear_memo()

@@ -372,6 +372,24 @@ def test_one_enterprise_year_under_two_identities_is_reported_and_used_once(tmp_
     assert (r.enterprise_years["enterprise_id"] == "91640202MAJP38PP6F").sum() == 1
 
 
+def test_one_row_per_year_takes_the_code_flags_the_matching_made():
+    """Given the matching's per-row flags, the rows' credit codes are not checked again."""
+    from landclear.analysis import _one_row_per_year
+
+    e = pd.DataFrame(
+        {
+            "enterprise_id": ["X", "X", "Y"],
+            "credit_code": [None, "91640202MAJP38PP6F", None],
+            "year": [2023, 2023, 2023],
+        }
+    )
+    assert _one_row_per_year(e).index.tolist() == [1, 2]  # the coded row is kept
+    same = _one_row_per_year(e, valid_code=np.array([False, True, False]))
+    assert same.index.tolist() == [1, 2]
+    flagged = _one_row_per_year(e, valid_code=np.array([True, False, False]))
+    assert flagged.index.tolist() == [0, 2]  # the flags decide, as given
+
+
 _MORTGAGE_HEAD = "抵押人,宗地代码,不动产权证号,抵押权人,抵押金额(万元),抵押起始,抵押终止\n"
 
 
