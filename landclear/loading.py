@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,13 +66,26 @@ class Prepared:
     parcel_keys: Any
 
 
-def prepare_parcels(parcels: pd.DataFrame, project: Project, settings: Any) -> Prepared:
-    """The :class:`Prepared` steps of ``parcels`` for ``project`` and its rule ``settings``."""
+def prepare_parcels(
+    parcels: pd.DataFrame,
+    project: Project,
+    settings: Any,
+    *,
+    before_keys: Callable[[], None] | None = None,
+) -> Prepared:
+    """The :class:`Prepared` steps of ``parcels`` for ``project`` and its rule ``settings``.
+
+    ``before_keys`` is called between the idle land and the matching keys:
+    the loader takes the ledger worker's memo of normalised names there, if
+    the worker is done, so that the keys find the owners' names in it.
+    """
     from landclear.match import RecordKeys
     from landclear.rules.idle import idle_land
 
     scratch = QualityLog()
     table = idle_land(parcels, project.as_of, settings.idle, log=scratch)
+    if before_keys is not None:
+        before_keys()
     keys = RecordKeys(parcels, "credit_code", "owner_name")
     return Prepared(project.as_of, settings.idle, table, scratch.warnings, keys)
 
@@ -366,24 +380,31 @@ def load_inputs(
                 projected=projected,
             )
             release()  # the overlay's geometry copies are freed: give them back now
-        # With the worker still reading, this process would idle: normalise the owners
-        # for matching and prepare the parcels now. Once the worker is done, its memo
-        # holds nearly every owner (owners are the ledger's enterprises): merge it first.
-        waiting = job is not None and not job.done()
-        if waiting:
-            warm_memo(parcels.get("owner_name"), parcels.get("credit_code"))
-        prepared = None
-        if prepare and (job is None or waiting):
-            prepared = prepare_parcels(parcels, project, settings)
+        ledgers = None  # the worker's result, once taken
+
+        def take_ledgers(wait: bool) -> None:
+            # Its memo first: the matching keys below find the owners' names in it
+            # (owners are the ledger's enterprises).
+            nonlocal ledgers
+            if job is not None and ledgers is None and (wait or job.done()):
+                ledgers = job.result()
+                merge_memo(ledgers[3])
+
+        prepared = (
+            prepare_parcels(parcels, project, settings, before_keys=lambda: take_ledgers(False))
+            if prepare
+            else None
+        )
         if job is not None:
-            big, part, keys, memo = job.result()
+            if ledgers is None and not job.done():
+                # Idle until the ledgers arrive: normalise the owners for the matching.
+                warm_memo(parcels.get("owner_name"), parcels.get("credit_code"))
+            take_ledgers(True)
             job = None
-            merge_memo(memo)
+            big, part, keys, _ = ledgers
             frames = {name: {**frames, **big}[name] for name in LEDGERS}
             enterprise_keys = (frames["enterprises"], keys) if keys is not None else None
             _merge_ledger_log(log, part, at_warning)
-            if prepare and prepared is None:
-                prepared = prepare_parcels(parcels, project, settings)
     finally:
         if job is not None:  # an error here: do not leave the worker running
             job.cancel()
