@@ -3,7 +3,7 @@
 ``multiprocessing`` with *spawn* re-imports the caller's ``__main__`` (a user's
 script without an ``if __name__ == "__main__"`` guard would run twice), and
 *fork* copies Arrow's and GDAL's thread pools into a child that may deadlock
-on them. So the parent starts ``python -m landclear._worker JOB IN OUT``: the
+on them. So the parent starts ``python -P -m landclear._worker JOB IN OUT``: the
 job's argument is pickled to ``IN``, its result (or the error it raised) to
 ``OUT``.
 """
